@@ -1,0 +1,29 @@
+# The two entry points of README.md: `make book` and `make test`. Both set up .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test lock clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# One install for the whole lock, so torch==2.13.0 resolves to the CPU wheel with its peers.
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/mathxfer book
+
+test: $(STAMP)
+	bash .ci/ensure-chromium
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
+
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | sed -e 's/+cpu$$//' > requirements.lock.new
+	@echo "review requirements.lock.new and merge it into requirements.txt and environment.yml"
+
+clean:
+	rm -rf _build

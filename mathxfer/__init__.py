@@ -1,0 +1,7 @@
+"""mathxfer: an executable reproduction of "Does Math Reasoning Improve General LLM Capabilities?".
+
+The package holds the work; the book's notebooks only call it. Subpackages:
+``survey`` (the 30-model table and the Transferability Index), ``book`` (papermill + Jupyter Book).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from mathxfer.cli import main
+
+raise SystemExit(main())

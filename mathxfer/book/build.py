@@ -1,0 +1,87 @@
+"""`mathxfer book`: execute the chapters, write the offline assets, build the HTML with Jupyter Book 1."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from mathxfer.book.assets import write_offline_assets
+from mathxfer.book.chapters import CHAPTERS, Chapter, chapter, check_profile
+from mathxfer.book.execute import ChapterRun, execute_chapter, executed_path, write_placeholder
+from mathxfer.paths import REPO_ROOT
+
+STATIC_DIR = Path("_build") / "static"  # html_static_path in _config.yml
+HTML_DIR = Path("_build") / "html"
+
+
+@dataclass(frozen=True)
+class BookResult:
+    runs: list[ChapterRun]
+    html_ok: bool
+    index: Path
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.html_ok and all(run.ok for run in self.runs)
+
+
+def _jupyter_book() -> list[str]:
+    exe = Path(sys.executable).with_name("jupyter-book")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("jupyter-book")
+    if not found:
+        raise FileNotFoundError("jupyter-book is not installed: run `make book` (it installs requirements.txt)")
+    return [found]
+
+
+def select_chapters(only: Sequence[str] | None) -> list[Chapter]:
+    return [chapter(name) for name in only] if only else list(CHAPTERS)
+
+
+def build_book(profile: str = "micro", only: Sequence[str] | None = None,
+               parameters: Mapping[str, Any] | None = None, root: Path = REPO_ROOT,
+               log: TextIO = sys.stderr, progress: bool = True) -> BookResult:
+    """Execute the selected chapters (all by default) and build ``_build/html`` under ``root``.
+
+    ``parameters`` are user overrides; each must be a parameter of every selected chapter, so a typo is
+    an error before anything runs. Chapters not selected keep their last executed copy (or a placeholder).
+    """
+    start = time.perf_counter()
+    check_profile(profile)
+    selected = select_chapters(only)
+    plans = [(ch, ch.parameters(profile, parameters)) for ch in selected]  # validates before running
+
+    runs: list[ChapterRun] = []
+    for i, (ch, params) in enumerate(plans, 1):
+        print(f"[{i}/{len(plans)}] executing chapter '{ch.name}' ({ch.notebook}, profile {profile})",
+              file=log, flush=True)
+        run = execute_chapter(root, ch, params, progress=progress)
+        status = "ok" if run.ok else f"FAILED at {run.error}"
+        print(f"[{i}/{len(plans)}] {ch.name}: {status} ({run.seconds:.1f}s)", file=log, flush=True)
+        runs.append(run)
+    for ch in CHAPTERS:
+        if not executed_path(root, ch).exists():
+            write_placeholder(root, ch)
+
+    print("writing offline JavaScript (vega, MathJax) and building HTML with Jupyter Book", file=log, flush=True)
+    write_offline_assets(root / STATIC_DIR)
+    html = subprocess.run([*_jupyter_book(), "build", str(root), "--warningiserror", "--keep-going"],
+                          cwd=root, capture_output=True, text=True)
+    if html.returncode != 0:
+        print(html.stdout[-6000:], html.stderr[-6000:], sep="\n", file=log)
+    result = BookResult(runs, html.returncode == 0, root / HTML_DIR / "index.html", time.perf_counter() - start)
+    for run in runs:
+        if not run.ok:
+            print(f"chapter '{run.chapter}' failed: {run.error}\n  the executed copy with the traceback: "
+                  f"{run.output}", file=log)
+    print(f"book {'built' if result.ok else 'built with errors' if result.html_ok else 'FAILED'}: "
+          f"{result.index} ({result.seconds:.1f}s)", file=log, flush=True)
+    return result

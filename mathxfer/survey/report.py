@@ -1,0 +1,86 @@
+"""Tables and sentences the survey chapter shows; the numbers in the text are computed, never typed."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+from mathxfer.groups import GROUP_LABELS
+from mathxfer.survey.compare import MATCH_TOLERANCE, match_summary
+from mathxfer.survey.table import Survey
+from mathxfer.survey.ti import Reading
+
+
+def score_table(survey: Survey) -> pd.io.formats.style.Styler:
+    """Tables 9-11: every model's scores with the three group averages, its base and method."""
+    table = survey.group_means()
+    table.insert(0, "method", survey.models["method"])
+    table.insert(1, "base", survey.models["base_model"])
+    numeric = [c for c in table.columns if c not in ("method", "base")]
+    return table.style.format("{:.1f}", subset=numeric, na_rep="-")
+
+
+def sigma_sentence(survey: Survey) -> Markdown:
+    sigma = survey.sigma()
+    parts = ", ".join(f"{sigma[g]:.2f} ({GROUP_LABELS[g].lower()})" for g in ("math", "other", "non"))
+    return Markdown(f"Pooled over the paper's {len(survey.reference_pairs())} reported pairs, "
+                    f"$\\sigma_g$ = {parts}.")
+
+
+def readings_sentence(comparison: pd.DataFrame) -> Markdown:
+    """Which reading reproduces the paper, and which pairs do not match under it."""
+    summary = match_summary(comparison).set_index("reading")
+    best = summary["pairs matched"].idxmax()
+    lines = [f"- **{r}**: {row['pairs matched']} of {row['of']} pairs within {MATCH_TOLERANCE} points"
+             for r, row in summary.iterrows()]
+    missing = summary.at[best, "not matched"]
+    text = "\n".join(lines) + (f"\n\nThe **{best}** reading reproduces the paper best. Under it the pairs that do not "
+                               f"match are: {missing}." if missing else "")
+    return Markdown(text)
+
+
+def comparison_table(comparison: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """Reported TI beside ours under each reading; matching cells in green, mismatches in red."""
+    shown = comparison.drop(columns=["base_model"]).set_index("model")
+    numeric = [c for c in shown.columns if c.endswith(("_other", "_non"))]
+
+    def colour(col: pd.Series) -> list[str]:
+        return ["color: #1a7f37" if ok else "color: #cf222e; font-weight: bold" for ok in col]
+
+    styler = shown.style.format("{:.1f}", subset=numeric, na_rep="undefined")
+    for reading in ("pooled", "literal", "v1"):
+        styler = styler.format(lambda ok: "yes" if ok else "no", subset=[f"{reading}_matches"])
+        styler = styler.apply(colour, subset=[f"{reading}_matches"])
+    return styler
+
+
+def undefined_sentence(ti: pd.DataFrame, reading: Reading) -> Markdown:
+    undefined = ti[ti["undefined"] != ""]
+    if undefined.empty:
+        return Markdown(f"Under the {reading} reading every pair has a defined TI.")
+    items = "\n".join(f"- {row.model}: {row.undefined}" for row in undefined.itertuples())
+    return Markdown(f"Under the {reading} reading these pairs have no defined TI and are left out of the "
+                    f"figure:\n{items}")
+
+
+def added_models(survey: Survey, ti: pd.DataFrame) -> pd.DataFrame | Markdown:
+    """Models that joined from scores files, with their TI (or a note that none were added)."""
+    added = survey.models[survey.models["source"] != "paper"]
+    if added.empty:
+        return Markdown("No scores files were passed (`extra_results` is empty): the table holds the paper's "
+                        "models only.")
+    shown = added[["base_model", "family", "method", "source"]].join(
+        ti.set_index("model")[["TI_other", "TI_non", "undefined"]], how="left")
+    return shown
+
+
+def method_means_sentence(ti: pd.DataFrame) -> Markdown:
+    """Mean TI per post-training method and group: the survey's headline, computed."""
+    means = ti[ti["method"].isin(["RL", "SFT"])].groupby("method")[["TI_other", "TI_non"]].mean()
+    counts = ti[ti["method"].isin(["RL", "SFT"])].groupby("method").size()
+    lines = [f"- **{GROUP_LABELS[g]}**: RL {means.at['RL', col]:+.1f} (n={counts['RL']}) against SFT "
+             f"{means.at['SFT', col]:+.1f} (n={counts['SFT']})" for g, col in (("other", "TI_other"), ("non", "TI_non"))]
+    verdict = ("RL-tuned models transfer more than SFT-tuned ones in both groups, as the paper finds."
+               if (means.loc["RL"] > means.loc["SFT"]).all() else
+               "Here RL does not transfer more than SFT in both groups, unlike the paper's finding.")
+    return Markdown("Mean TI by method:\n" + "\n".join(lines) + f"\n\n{verdict}")

@@ -1,0 +1,108 @@
+"""The book end to end: papermill executes the chapter, Jupyter Book builds it, Chromium draws it offline."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+
+import nbformat
+import papermill
+import pytest
+
+from browser import load
+from mathxfer.book.build import build_book
+from mathxfer.provenance import provenance
+from mathxfer.scores_file import ScoreRecord, write_scores
+
+pytestmark = pytest.mark.book
+
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "book", "notebooks")
+
+
+def copy_book(repo_root, dest):
+    """The book's sources in a scratch root, so tests never touch the working tree's _build."""
+    for name in BOOK_SOURCES:
+        src = repo_root / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def extra_scores(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scores") / "mine.json"
+    records = [ScoreRecord("Qwen3-14B-RL (ours)", "Qwen3-14B-Base", b, s, 100, "RL")
+               for b, s in (("AIME24", 30.0), ("AIME25", 20.0), ("MATH500", 80.0), ("OlympiadBench", 30.0),
+                            ("GPQA-Diamond", 50.0), ("HeadQA", 40.0), ("IFEval", 75.0), ("CoQA", 20.0))]
+    write_scores(path, records, provenance({"test": True}, seed=0))
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(repo_root, tmp_path_factory, extra_scores):
+    root = copy_book(repo_root, tmp_path_factory.mktemp("book"))
+    log = io.StringIO()
+    result = build_book(profile="micro", parameters={"extra_results": [str(extra_scores)]}, root=root,
+                        log=log, progress=False)
+    assert result.ok, log.getvalue()
+    return root, result, log.getvalue()
+
+
+def test_papermill_runs_the_survey_chapter_with_parameters(repo_root, tmp_path, extra_scores):
+    out = tmp_path / "survey.ipynb"
+    papermill.execute_notebook(str(repo_root / "notebooks/survey.ipynb"), str(out), cwd=str(repo_root),
+                               parameters={"ti_reading": "literal", "extra_results": [str(extra_scores)]},
+                               progress_bar=False, kernel_name="python3")
+    nb = nbformat.read(out, as_version=4)
+    text = "\n".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("data", {}).get("text/markdown", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "Under the literal reading" in text
+    assert "Qwen3-14B-RL (ours)" in text  # the added model reaches the table and the figures
+    assert "14 of 18 pairs within 1.5 points" in text
+
+
+def test_book_builds_with_every_page_and_progress(built):
+    root, result, log = built
+    html = root / "_build" / "html"
+    assert (html / "index.html").exists()
+    for page in ("_build/executed/survey.html", "book/intro.html", "book/reproduction.html",
+                 "book/bibliography.html"):
+        assert (html / page).exists(), page
+    assert "[1/1] executing chapter 'survey'" in log
+    assert all(run.ok for run in result.runs)
+
+
+def test_pages_load_no_third_party_script(built):
+    root, _, _ = built
+    page = (root / "_build/html/_build/executed/survey.html").read_text()
+    sources = re.findall(r'<script[^>]+src="([^"]+)"', page) + re.findall(r'<link[^>]+href="([^"]+\.css[^"]*)"', page)
+    assert sources and not [s for s in sources if s.startswith(("http:", "https:", "//"))]
+    assert "cdn.jsdelivr" not in page and "unpkg.com/vega" not in page
+
+
+def test_survey_page_draws_figure_2_offline(built, tmp_path):
+    root, _, _ = built
+    screenshot = tmp_path / "survey.png"
+    dom, console = load(root / "_build/html/_build/executed/survey.html", screenshot)
+    drawn = re.sub(r"<script.*?</script>", "", dom, flags=re.S)  # what is on the page, not in the JS
+    assert "mathxfer-chart-error" not in drawn, console
+    charts = re.findall(r'<div id="mathxfer-chart-[0-9a-f]+" class="mathxfer-chart[^"]*"[^>]*>(.*?)</svg>', dom, re.S)
+    assert len(charts) == 3, console
+    figure2 = charts[0]
+    assert "Transferability of math gains, by base family" in figure2
+    # 18 paper pairs + our added model, each drawn in both panels
+    assert len(re.findall(r'<path[^>]*aria-roledescription="point"', figure2)) == 2 * 19
+    assert "<mjx-container" in dom  # MathJax rendered the formulas from the local copy
+    assert screenshot.stat().st_size > 50_000
+
+
+def test_failing_chapter_is_named_and_the_book_still_builds(repo_root, tmp_path):
+    root = copy_book(repo_root, tmp_path)
+    log = io.StringIO()
+    result = build_book(only=["survey"], parameters={"scores": "/nonexistent/scores.csv"}, root=root,
+                        log=log, progress=False)
+    assert not result.ok and result.html_ok
+    error = result.runs[0].error
+    assert "FileNotFoundError" in error and re.search(r"cell \d+", error)
+    assert "chapter 'survey' failed" in log.getvalue()
+    assert (root / "_build/html/book/intro.html").exists()
