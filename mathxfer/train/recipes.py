@@ -1,0 +1,121 @@
+"""Recipes: flat YAML files of a run config's fields plus ``method``, checked before anything trains.
+
+    method: grpo
+    model_name_or_path: micro-base
+    learning_rate: 1.0e-4
+    ...
+
+``load_recipe`` returns the TRL-derived config with its output folder set from a key of the recipe, so
+the same recipe (and seed) always lands in the same results folder and a rerun resumes or is skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mathxfer.paths import REPO_ROOT, results_dir
+from mathxfer.provenance import config_key
+from mathxfer.train.config import METHODS
+
+RECIPES_DIR = REPO_ROOT / "recipes"
+REQUIRED = ("method", "model_name_or_path", "dataset_name")
+DERIVED = ("output_dir",)  # set from the recipe's key, never by hand
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot run; the message names the file, the field and the fix."""
+
+
+def recipe_path(profile: str, name: str) -> Path:
+    return RECIPES_DIR / profile / f"{name}.yaml"
+
+
+def available_recipes(profile: str) -> list[str]:
+    return sorted(p.stem for p in (RECIPES_DIR / profile).glob("*.yaml"))
+
+
+def _type_error(cls: type, name: str, value: Any) -> str | None:
+    """Check a value against the field's default type (TrainingArguments' annotations are too loose)."""
+    fld = next(f for f in dataclasses.fields(cls) if f.name == name)
+    default = fld.default if fld.default is not dataclasses.MISSING else None
+    if default is None or value is None:
+        return None
+    expected: tuple[type, ...]
+    if isinstance(default, bool):
+        expected = (bool,)
+    elif isinstance(default, int):
+        expected = (int,)
+    elif isinstance(default, float):
+        expected = (int, float)
+    elif isinstance(default, str):
+        expected = (str,)
+    else:
+        return None
+    if isinstance(value, bool) and bool not in expected:
+        return f"{name} must be {' or '.join(t.__name__ for t in expected)}, not {value!r}"
+    if not isinstance(value, expected):
+        return f"{name} must be {' or '.join(t.__name__ for t in expected)}, not {type(value).__name__} {value!r}"
+    return None
+
+
+def recipe_fields(raw: Mapping[str, Any], source: str = "recipe") -> dict[str, Any]:
+    """Validate a recipe mapping; returns it unchanged when it is good."""
+    missing = [k for k in REQUIRED if k not in raw or raw[k] in (None, "")]
+    if missing:
+        raise RecipeError(f"{source}: missing field(s) {', '.join(missing)}; a recipe needs {', '.join(REQUIRED)}")
+    method = raw["method"]
+    if method not in METHODS:
+        raise RecipeError(f"{source}: unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    cls = METHODS[method]
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - names - {"method"})
+    if unknown:
+        raise RecipeError(f"{source}: unknown field(s) {', '.join(unknown)} for method {method!r} "
+                          f"(fields come from trl.{cls.__mro__[2].__name__} and mathxfer's RunFields)")
+    derived = [k for k in DERIVED if k in raw]
+    if derived:
+        raise RecipeError(f"{source}: {', '.join(derived)} is derived from the recipe's key; remove it")
+    for name, value in raw.items():
+        if name != "method" and (problem := _type_error(cls, name, value)):
+            raise RecipeError(f"{source}: {problem}")
+    from mathxfer.train.data import DATASETS  # late: the registry imports the task modules
+
+    if raw["dataset_name"] not in DATASETS:
+        raise RecipeError(f"{source}: unknown dataset_name {raw['dataset_name']!r}; "
+                          f"choose one of {', '.join(sorted(DATASETS))}")
+    return dict(raw)
+
+
+def read_recipe(path: Path | str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"{path}: no such recipe; recipes live in {RECIPES_DIR}/<profile>/<name>.yaml")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{path}: not valid YAML ({err})") from err
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{path}: a recipe is a mapping of field: value")
+    return recipe_fields({**raw, **(overrides or {})}, str(path))
+
+
+def build_config(fields: Mapping[str, Any], runs_dir: Path | None = None) -> Any:
+    """The TRL config for a validated recipe, with CPU defaults filled in when there is no GPU."""
+    import torch
+
+    fields = dict(fields)
+    method = fields.pop("method")
+    key = config_key({"method": method, **fields})
+    out = (runs_dir or results_dir() / "train") / fields.get("profile", "micro") / f"{method}-{key}"
+    defaults: dict[str, Any] = {"report_to": "none", "save_strategy": "steps", "save_total_limit": 1}
+    if not torch.cuda.is_available():
+        defaults.update(use_cpu=True, bf16=False)  # TRL's defaults ask for bf16 and fail on a CPU
+    try:
+        return METHODS[method](output_dir=str(out), **{**defaults, **fields})
+    except (TypeError, ValueError) as err:
+        raise RecipeError(f"recipe for {method}: TRL rejected it: {err}") from err

@@ -1,0 +1,57 @@
+"""Recipes are checked before anything trains: unknown method, missing field, wrong type, unknown field."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from mathxfer.train import RecipeError, load
+from mathxfer.train.recipes import RECIPES_DIR, available_recipes, build_config, read_recipe
+
+GOOD = {"method": "grpo", "model_name_or_path": "data/micro/base", "dataset_name": "micro-math"}
+BAD = [
+    ({**GOOD, "method": "dpo"}, "unknown method 'dpo'; choose one of sft, onpolicy_sft, grpo"),
+    ({k: v for k, v in GOOD.items() if k != "model_name_or_path"}, "missing field(s) model_name_or_path"),
+    ({**GOOD, "learning_rate": "fast"}, "learning_rate must be int or float, not str 'fast'"),
+    ({**GOOD, "max_steps": 2.5}, "max_steps must be int, not float 2.5"),
+    ({**GOOD, "num_generations": True}, "num_generations must be int, not True"),
+    ({**GOOD, "max_seq_length": 128}, "unknown field(s) max_seq_length"),
+    ({**GOOD, "sft_target": "think"}, "unknown field(s) sft_target for method 'grpo'"),
+    ({**GOOD, "dataset_name": "mmlu"}, "unknown dataset_name 'mmlu'"),
+    ({**GOOD, "output_dir": "/tmp/x"}, "output_dir is derived"),
+]
+
+
+@pytest.mark.parametrize(("recipe", "message"), BAD, ids=[m for _, m in BAD])
+def test_bad_recipe_fails_with_a_clear_message(tmp_path, recipe, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    with pytest.raises(RecipeError) as err:
+        read_recipe(path)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_missing_recipe_names_where_recipes_live(tmp_path):
+    with pytest.raises(RecipeError, match="recipes live in"):
+        read_recipe(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("name", available_recipes("micro"))
+def test_every_shipped_recipe_builds_a_cpu_config(name):
+    config = load("micro", name)
+    assert config.use_cpu and not config.bf16
+    assert config.report_to == [] or config.report_to == "none" or config.report_to == ["none"]
+
+
+def test_output_folder_is_keyed_by_recipe_and_seed(tmp_path):
+    a = build_config({**GOOD, "seed": 0}, tmp_path)
+    b = build_config({**GOOD, "seed": 0}, tmp_path)
+    c = build_config({**GOOD, "seed": 1}, tmp_path)
+    assert a.output_dir == b.output_dir != c.output_dir
+
+
+def test_micro_arms_share_prompts_and_optimiser():
+    configs = {name: load("micro", name) for name in ("grpo", "sft-think", "sft-nothink", "onpolicy-sft")}
+    for attr in ("learning_rate", "max_steps", "dataset_size", "dataset_seed", "adam_beta2", "max_grad_norm"):
+        assert len({getattr(c, attr) for c in configs.values()}) == 1, attr
+    assert (RECIPES_DIR / "micro").is_dir()
