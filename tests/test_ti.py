@@ -108,3 +108,11 @@ def test_table_marks_undefined_rows_with_their_reason():
 def test_unknown_reading_is_rejected():
     with pytest.raises(ValueError, match="pooled, literal, v1"):
         transferability_table(pd.DataFrame([BASE], index=["base"]), [], "median")  # type: ignore[arg-type]
+
+
+def test_custom_groups_such_as_micro_task_families():
+    groups = {"math": ["add", "mul"], "other": ["sort"], "non": ["fact"]}
+    base = pd.Series({"add": 40.0, "mul": 40.0, "sort": 30.0, "fact": 90.0})
+    tuned = pd.Series({"add": 44.0, "mul": 44.0, "sort": 31.0, "fact": 86.0})
+    ti = transferability(tuned, base, {"math": 4.0, "other": 1.0, "non": 1.0}, groups)
+    assert ti == pytest.approx({"other": 100.0, "non": -200.0})
