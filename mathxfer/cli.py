@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from mathxfer.book.chapters import CHAPTERS, DEFAULT_PROFILE, PROFILES
+from mathxfer.eval.cli import add_commands as add_eval_commands
 
 
 class UsageError(ValueError):
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     ti.add_argument("--extra", action="append", default=[], metavar="FILE",
                     help="a scores file from `mathxfer eval` whose models join the table (repeatable)")
     ti.set_defaults(func=_survey_ti)
+    add_eval_commands(sub)
     return parser
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import sys
+import warnings
 from typing import Any
 
 import altair as alt
@@ -60,6 +61,8 @@ def setup(threads: int = 1) -> None:
     os.environ["OMP_NUM_THREADS"] = str(threads)  # read by torch when it is first imported
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
+    # tqdm.auto asks for ipywidgets inside a kernel; the book shows no progress bars anyway
+    warnings.filterwarnings("ignore", message="IProgress not found")
     alt.renderers.register(RENDERER, _render)
     alt.renderers.enable(RENDERER)
     pd.set_option("display.precision", 1)

@@ -43,6 +43,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             "scores": "reported",  # the paper's Tables 9-11, or a CSV in data/paper/survey_scores.csv's layout
             "ti_reading": "pooled",  # pooled | literal | v1: the reading the figures use
             "extra_results": [],  # scores files (mathxfer eval) whose models join the table
+            "data_dir": None,  # local benchmarks folder holding paper_model_outputs/ (None: $MATHXFER_DATA_DIR)
         },
     ),
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 from IPython.display import Markdown
 
@@ -84,3 +86,32 @@ def method_means_sentence(ti: pd.DataFrame) -> Markdown:
                if (means.loc["RL"] > means.loc["SFT"]).all() else
                "Here RL does not transfer more than SFT in both groups, unlike the paper's finding.")
     return Markdown("Mean TI by method:\n" + "\n".join(lines) + f"\n\n{verdict}")
+
+
+def released_regrade(data_dir: str | None) -> tuple[pd.DataFrame | None, Markdown]:
+    """Our grade of the authors' released UniReason-RL responses beside the reported scores, and the
+    measured cause of the gap (responses that stop before a final answer)."""
+    from mathxfer.eval.regrade import regrade_released, released_dir
+
+    folder = released_dir(data_dir)
+    if not folder.is_dir():
+        return None, Markdown(f"The released responses were not found at `{folder}`: pass `data_dir` (a folder "
+                              "holding `paper_model_outputs/`) to regrade them.")
+    # math-verify logs each comparison that hits its time limit (counted as wrong); keep the page clean
+    math_verify_log = logging.getLogger("math_verify")
+    level = math_verify_log.level
+    math_verify_log.setLevel(logging.ERROR)
+    try:
+        table = regrade_released(data_dir)
+    finally:
+        math_verify_log.setLevel(level)
+    lines = []
+    for row in table.itertuples():
+        share = 100 * row.n_incomplete / row.n
+        lines.append(f"- **{row.benchmark}**: {row.score:.1f} against the reported {row.reported:.1f}; "
+                     f"{row.n_incomplete} of {row.n} responses ({share:.0f}%) give no final answer, and on the "
+                     f"complete ones the score is {row.score_complete:.1f}.")
+    text = ("\n".join(lines) + "\n\nThese responses were generated for the paper's token analysis, not for its "
+            "score tables, and many stop before answering: the gap to the reported scores is mostly those "
+            "unfinished responses, not the grading.")
+    return table.set_index("benchmark"), Markdown(text)

@@ -1,0 +1,213 @@
+"""Generation backends with one output format: transformers (CPU/GPU) and vLLM (GPU hosts).
+
+Both render prompts with the model's chat template the way the paper's runs did (Qwen3: a user turn
+and the generation prompt, ``enable_thinking`` on or off; the released UniReason prompts end with an
+empty <think></think> block, i.e. thinking off), sample n completions per prompt, cut at stop strings,
+and score continuations by log-likelihood for the multiple-choice benchmarks (lm-eval's ``acc``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from mathxfer.eval.specs import Sampling
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    num_tokens: int
+    finish_reason: str      # "stop" (EOS or a stop string) or "length" (hit max_new_tokens)
+
+
+class Backend(Protocol):
+    name: str
+    revision: str
+
+    def render(self, prompt: str, *, thinking: bool) -> str: ...
+
+    def generate(self, prompts: Sequence[str], sampling: Sampling, *, stop: Sequence[str] = (),
+                 seed: int = 0) -> list[list[Generation]]: ...
+
+    def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[float]: ...
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    cuts = [text.find(s) for s in stop if s and s in text]
+    return (text[: min(cuts)], True) if cuts else (text, False)
+
+
+def render_chat(tokenizer: Any, prompt: str, *, thinking: bool) -> str:
+    """The chat-formatted prompt; a tokenizer without a chat template (a base model) gets it raw."""
+    if not getattr(tokenizer, "chat_template", None):
+        return prompt
+    # Templates that do not know enable_thinking ignore the extra variable.
+    return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                         add_generation_prompt=True, enable_thinking=thinking)
+
+
+def _load(name_or_path: str, gguf_file: str | None, dtype: Any = None) -> tuple[Any, Any]:
+    from mathxfer.models import load_model, load_tokenizer
+
+    model = load_model(name_or_path, gguf_file=gguf_file, dtype=dtype, device="cpu")
+    return model.eval(), load_tokenizer(name_or_path, gguf_file=gguf_file)
+
+
+def model_revision(name_or_path: str, gguf_file: str | None, model: Any = None) -> str:
+    """A hub commit hash when known; for local files a content hash of the GGUF / config."""
+    commit = getattr(getattr(model, "config", None), "_commit_hash", None)
+    if commit:
+        return str(commit)
+    path = Path(name_or_path) / gguf_file if gguf_file else Path(name_or_path)
+    if path.is_dir():
+        path = path / "config.json"
+    if path.is_file():
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return "sha256:" + digest.hexdigest()[:16]
+    return "unknown"
+
+
+class TransformersBackend:
+    """Batched generation with left padding and the KV cache; seeded sampling."""
+
+    name = "transformers"
+
+    def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 8, revision: str = "unknown"):
+        self.model, self.tok, self.batch_size, self.revision = model, tokenizer, batch_size, revision
+        self.tok.padding_side = "left"   # decoder-only: pad on the left so generation continues the prompt
+        if self.tok.pad_token is None:
+            self.tok.pad_token = self.tok.eos_token
+
+    @classmethod
+    def load(cls, name_or_path: str, *, gguf_file: str | None = None, batch_size: int = 8,
+             dtype: Any = None) -> TransformersBackend:
+        model, tok = _load(name_or_path, gguf_file, dtype)
+        return cls(model, tok, batch_size=batch_size, revision=model_revision(name_or_path, gguf_file, model))
+
+    def render(self, prompt: str, *, thinking: bool) -> str:
+        return render_chat(self.tok, prompt, thinking=thinking)
+
+    def generate(self, prompts: Sequence[str], sampling: Sampling, *, stop: Sequence[str] = (),
+                 seed: int = 0) -> list[list[Generation]]:
+        import torch
+
+        out: list[list[Generation]] = []
+        for start in range(0, len(prompts), self.batch_size):
+            batch = list(prompts[start:start + self.batch_size])
+            torch.manual_seed(seed + start)  # reproducible for a given run and batch
+            enc = self.tok(batch, return_tensors="pt", padding=True, add_special_tokens=False)
+            kwargs: dict[str, Any] = dict(max_new_tokens=sampling.max_new_tokens, use_cache=True,
+                                          num_return_sequences=sampling.n, pad_token_id=self.tok.pad_token_id)
+            if sampling.greedy:
+                kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            else:
+                kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
+            if stop:
+                kwargs.update(stop_strings=list(stop), tokenizer=self.tok)
+            with torch.inference_mode():
+                seqs = self.model.generate(**enc, **kwargs)
+            new = seqs[:, enc["input_ids"].shape[1]:]
+            eos = {self.tok.eos_token_id, *(self.model.generation_config.eos_token_id or [])
+                   } if isinstance(self.model.generation_config.eos_token_id, list) else \
+                {self.tok.eos_token_id, self.model.generation_config.eos_token_id}
+            for i in range(len(batch)):
+                gens = []
+                for row in new[i * sampling.n:(i + 1) * sampling.n]:
+                    ids = [t for t in row.tolist() if t != self.tok.pad_token_id or t in eos]
+                    ended = any(t in eos for t in ids)
+                    if ended:
+                        ids = ids[: next(k for k, t in enumerate(ids) if t in eos)]
+                    text, stopped = cut_at_stop(self.tok.decode(ids, skip_special_tokens=True), stop)
+                    gens.append(Generation(text, len(ids), "stop" if ended or stopped else "length"))
+                out.append(gens)
+        return out
+
+    def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[float]:
+        """Sum of log p(continuation | context) per request, lm-eval style (context tokens fixed)."""
+        import torch
+
+        scores: list[float] = []
+        for start in range(0, len(requests), self.batch_size):
+            batch = requests[start:start + self.batch_size]
+            seqs, spans = [], []
+            for context, continuation in batch:
+                ctx = self.tok(context, add_special_tokens=False)["input_ids"]
+                whole = self.tok(context + continuation, add_special_tokens=False)["input_ids"]
+                n_ctx = len(ctx) if whole[:len(ctx)] == ctx else len(whole) - len(
+                    self.tok(continuation, add_special_tokens=False)["input_ids"])
+                seqs.append(whole)
+                spans.append((max(n_ctx, 1), len(whole)))
+            width = max(len(s) for s in seqs)
+            pad = self.tok.pad_token_id
+            ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs])
+            mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs])
+            with torch.inference_mode():
+                logp = torch.log_softmax(self.model(input_ids=ids, attention_mask=mask).logits.float(), -1)
+            for row, (lo, hi) in enumerate(spans):
+                targets = ids[row, lo:hi]
+                scores.append(float(logp[row, lo - 1:hi - 1].gather(-1, targets[:, None]).sum()))
+        return scores
+
+
+class VLLMBackend:
+    """vLLM on GPU hosts (imported lazily; not installable on the CPU dev machine, so untested here)."""
+
+    name = "vllm"
+
+    def __init__(self, name_or_path: str, *, gguf_file: str | None = None, tokenizer: str | None = None,
+                 tensor_parallel_size: int = 1, seed: int = 0, max_model_len: int | None = None):
+        try:
+            from vllm import LLM
+        except ImportError as err:
+            raise RuntimeError("the vllm backend needs `pip install vllm` on a GPU host; use "
+                               "--backend transformers elsewhere") from err
+        model = str(Path(name_or_path) / gguf_file) if gguf_file else name_or_path
+        self.llm = LLM(model=model, tokenizer=tokenizer or name_or_path, seed=seed,
+                       tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len)
+        self.tok = self.llm.get_tokenizer()
+        self.revision = model_revision(name_or_path, gguf_file)
+
+    def render(self, prompt: str, *, thinking: bool) -> str:
+        return render_chat(self.tok, prompt, thinking=thinking)
+
+    def generate(self, prompts: Sequence[str], sampling: Sampling, *, stop: Sequence[str] = (),
+                 seed: int = 0) -> list[list[Generation]]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(n=sampling.n, temperature=sampling.temperature,
+                                top_p=sampling.top_p if not sampling.greedy else 1.0,
+                                max_tokens=sampling.max_new_tokens, stop=list(stop) or None, seed=seed)
+        results = self.llm.generate(list(prompts), params)
+        return [[Generation(o.text, len(o.token_ids), "length" if o.finish_reason == "length" else "stop")
+                 for o in r.outputs] for r in results]
+
+    def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[float]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(max_tokens=1, prompt_logprobs=0, temperature=0.0)
+        prompts = [c + x for c, x in requests]
+        outs = self.llm.generate(prompts, params)
+        scores = []
+        for (context, _), out in zip(requests, outs):
+            n_ctx = len(self.tok(context, add_special_tokens=False)["input_ids"])
+            lp = out.prompt_logprobs
+            toks = out.prompt_token_ids
+            scores.append(sum(lp[k][toks[k]].logprob for k in range(max(n_ctx, 1), len(toks))))
+        return scores
+
+
+def make_backend(kind: str, model: str, *, gguf_file: str | None = None, base: str | None = None,
+                 batch_size: int = 8, tensor_parallel_size: int = 1, seed: int = 0) -> Backend:
+    if kind == "transformers":
+        return TransformersBackend.load(model, gguf_file=gguf_file, batch_size=batch_size)
+    if kind == "vllm":
+        return VLLMBackend(model, gguf_file=gguf_file, tokenizer=base if gguf_file else None,
+                           tensor_parallel_size=tensor_parallel_size, seed=seed)
+    raise ValueError(f"unknown backend {kind!r}; use transformers or vllm")
