@@ -1,0 +1,59 @@
+"""What identifies a model or a tokenizer in a cache key.
+
+A hub id is pinned by its revision; a local directory by a hash of its files' contents (memoised by
+path, size and mtime so a 30 GB checkpoint is read once, not on every call).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from mathxfer.paths import results_dir
+from mathxfer.provenance import write_json_atomic
+
+_CHUNK = 1 << 24
+
+
+def _file_sha(path: Path, memo: dict[str, str]) -> str:
+    stat = path.stat()
+    memo_key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    if memo_key not in memo:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while block := handle.read(_CHUNK):
+                digest.update(block)
+        memo[memo_key] = digest.hexdigest()
+    return memo[memo_key]
+
+
+def model_identity(name_or_path: str | Path, revision: str | None = None) -> str:
+    """``"id@revision"`` for a hub model, ``"local:<hash of all files>"`` for a local directory.
+
+    A hub id without a revision is keyed as ``@main``: pass the commit sha to make the cache key
+    immune to the repository being updated.
+    """
+    path = Path(name_or_path)
+    if not path.exists():
+        return f"{name_or_path}@{revision or 'main'}"
+    files = sorted(p for p in (path.rglob("*") if path.is_dir() else [path]) if p.is_file())
+    if not files:
+        raise ValueError(f"model directory {path} holds no files; pass a checkpoint directory or a hub id")
+    memo_path = results_dir() / "hidden" / "file_hashes.json"
+    memo: dict[str, str] = json.loads(memo_path.read_text()) if memo_path.exists() else {}
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+        digest.update(_file_sha(file, memo).encode())
+    write_json_atomic(memo_path, memo)
+    return f"local:{digest.hexdigest()[:16]}"
+
+
+def tokenizer_fingerprint(tokenizer) -> str:
+    """Hash of the full tokenizer definition (fast tokenizers) or its vocabulary (slow ones)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    text = backend.to_str() if backend is not None else json.dumps(sorted(tokenizer.get_vocab().items()))
+    extra = json.dumps({"special": tokenizer.all_special_tokens, "bos": tokenizer.bos_token,
+                        "pad": tokenizer.pad_token}, sort_keys=True)
+    return hashlib.sha256((text + extra).encode()).hexdigest()[:16]

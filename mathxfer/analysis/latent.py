@@ -1,0 +1,108 @@
+"""The paper's latent-space shift d* (Figure 3, Tables 2 and 6).
+
+Per layer: a 2-component PCA fit on the BASE model's features only; both models' features are
+projected with ``X @ components.T`` (no centring, unlike ``PCA.transform``); m1/m2 are the mean
+projections. Base point = (0, m2_base), tuned point = (m1_tuned - m1_base, m2_tuned). d* is the
+distance between the layer-averages of the tuned points and of the base points.
+
+Sign convention: each component is flipped so that its largest-magnitude loading is positive (what
+scikit-learn >= 1.5 does, fixed here so d* does not depend on the library version). d* depends on it
+because a per-layer flip of PC2 changes the layer-average of m2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+
+from mathxfer.groups import BENCHMARK_GROUPS, Group
+
+# Names the paper's CSVs use that differ from mathxfer.groups.
+BENCHMARK_ALIASES: dict[str, str] = {"LiveCodeBench": "LiveCodeBench-v2"}
+
+
+@dataclass(frozen=True)
+class PCAShift:
+    """``points``: one row per (layer, role) with columns layer, role ('base'/'tuned'), pc1, pc2."""
+
+    points: pd.DataFrame
+    d_star: float
+
+
+def base_components(base: np.ndarray) -> np.ndarray:
+    """(2, d) principal axes of the base features, with the fixed sign convention."""
+    if base.ndim != 2 or base.shape[0] < 2:
+        raise ValueError(f"need (n_items >= 2, hidden) base features for one layer, got shape {base.shape}")
+    components = PCA(n_components=2, svd_solver="full").fit(base.astype(np.float64)).components_
+    largest = np.abs(components).argmax(axis=1)
+    signs = np.sign(components[np.arange(len(components)), largest])
+    return components * signs[:, None]
+
+
+def layer_points(base: np.ndarray, tuned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(base point, tuned point) for one layer's (n_items, hidden) features."""
+    if base.shape[1] != tuned.shape[1]:
+        raise ValueError(f"hidden sizes differ: base {base.shape}, tuned {tuned.shape}; "
+                         "both models must share an architecture")
+    components = base_components(base)
+    m_base = (base.astype(np.float64) @ components.T).mean(axis=0)  # no centring, on purpose
+    m_tuned = (tuned.astype(np.float64) @ components.T).mean(axis=0)
+    return np.array([0.0, m_base[1]]), np.array([m_tuned[0] - m_base[0], m_tuned[1]])
+
+
+def pca_shift(base: np.ndarray, tuned: np.ndarray, layers: tuple[int, ...] | None = None) -> PCAShift:
+    """d* and per-layer points from (n_layers, n_items, hidden) features of the base and tuned model
+    on the same texts (e.g. ``HiddenStates.features``)."""
+    if base.shape != tuned.shape or base.ndim != 3:
+        raise ValueError(f"expected equal (n_layers, n_items, hidden) arrays, got {base.shape} and {tuned.shape}")
+    layers = layers if layers is not None else tuple(range(base.shape[0]))
+    if len(layers) != base.shape[0]:
+        raise ValueError(f"{len(layers)} layer labels for {base.shape[0]} layers")
+    rows, base_pts, tuned_pts = [], [], []
+    for layer, b, t in zip(layers, base, tuned):
+        bp, tp = layer_points(b, t)
+        base_pts.append(bp)
+        tuned_pts.append(tp)
+        rows += [(layer, "base", *bp), (layer, "tuned", *tp)]
+    d_star = float(np.linalg.norm(np.mean(tuned_pts, axis=0) - np.mean(base_pts, axis=0)))
+    return PCAShift(pd.DataFrame(rows, columns=["layer", "role", "pc1", "pc2"]), d_star)
+
+
+def shift_frames(shifts: Mapping[tuple[str, str], PCAShift]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy frames from ``{(model, benchmark): PCAShift}``: all points (model, benchmark, layer, role,
+    pc1, pc2, d_star) and one d* per (model, benchmark)."""
+    if not shifts:
+        raise ValueError("no shifts given")
+    points = pd.concat([s.points.assign(model=m, benchmark=b, d_star=s.d_star)
+                        for (m, b), s in shifts.items()], ignore_index=True)
+    d_star = pd.DataFrame([(m, b, s.d_star) for (m, b), s in shifts.items()],
+                          columns=["model", "benchmark", "d_star"])
+    return points, d_star
+
+
+def benchmark_group(benchmark: str) -> Group:
+    name = BENCHMARK_ALIASES.get(benchmark, benchmark)
+    for group, names in BENCHMARK_GROUPS.items():
+        if name in names:
+            return group
+    raise KeyError(f"benchmark {benchmark!r} is in no group of mathxfer.groups.BENCHMARK_GROUPS; "
+                   "rename it or add an alias to latent.BENCHMARK_ALIASES")
+
+
+def group_mean_shift(d_star: pd.DataFrame) -> pd.DataFrame:
+    """Table 2: mean d* per benchmark group, one row per model, columns math / other / non
+    (plus n_<group>: how many benchmarks each mean covers)."""
+    missing = {"model", "benchmark", "d_star"} - set(d_star.columns)
+    if missing:
+        raise ValueError(f"d_star frame lacks columns {sorted(missing)} (use shift_frames)")
+    frame = d_star.assign(group=d_star["benchmark"].map(benchmark_group))
+    means = frame.pivot_table(index="model", columns="group", values="d_star", aggfunc="mean")
+    counts = frame.pivot_table(index="model", columns="group", values="d_star", aggfunc="count")
+    order = [g for g in BENCHMARK_GROUPS if g in means.columns]
+    out = means[order].join(counts[order].add_prefix("n_"))
+    out.columns.name = None
+    return out.reset_index()

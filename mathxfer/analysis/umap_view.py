@@ -1,0 +1,76 @@
+"""One joint 2-D UMAP of base, SFT and RL hidden states per task group (the book's addition; the
+paper has no UMAP). Seeded: a fixed ``random_state`` makes umap-learn run single-threaded and
+reproducible. Coordinates are cached under ``results_dir()/umap/KEY.npz`` so the book never recomputes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mathxfer.analysis.store import arrays_hash, load_npz, save_npz_atomic
+from mathxfer.paths import results_dir
+from mathxfer.provenance import config_key, provenance
+
+
+@dataclass(frozen=True)
+class UMAPConfig:
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    metric: str = "euclidean"
+    random_state: int = 42
+    standardize: bool = False  # z-score features jointly first (hidden sizes have very uneven scales)
+
+
+def _fit(x: np.ndarray, config: UMAPConfig) -> np.ndarray:
+    import umap  # slow import (numba): only when something must be computed
+
+    if config.standardize:
+        x = (x - x.mean(axis=0)) / np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+    reducer = umap.UMAP(n_components=2, n_neighbors=min(config.n_neighbors, len(x) - 1),
+                        min_dist=config.min_dist, metric=config.metric,
+                        random_state=config.random_state, n_jobs=1, transform_seed=config.random_state)
+    return reducer.fit_transform(x).astype(np.float32)
+
+
+def umap_embedding(features: Mapping[str, np.ndarray], *, config: UMAPConfig = UMAPConfig(),
+                   cache_dir: Path | None = None) -> pd.DataFrame:
+    """Joint embedding of ``{model label: (n_items, hidden)}`` (one layer, one task group).
+
+    Returns rows (model, item, x, y); ``item`` is the row index within that model's array.
+    """
+    if not features:
+        raise ValueError("no features given")
+    labels = list(features)
+    arrays = [np.asarray(features[m], dtype=np.float32) for m in labels]
+    widths = {a.shape[1] for a in arrays if a.ndim == 2}
+    if len(widths) != 1 or any(a.ndim != 2 for a in arrays):
+        raise ValueError(f"each model needs a (n_items, hidden) array of one hidden size; got "
+                         f"{ {m: a.shape for m, a in zip(labels, arrays)} }")
+    key_config = {"kind": "umap", "labels": labels, "features": arrays_hash(arrays), **asdict(config),
+                  "umap_version": metadata.version("umap-learn")}
+    key = config_key(key_config)
+    path = (Path(cache_dir) if cache_dir is not None else results_dir() / "umap") / f"{key}.npz"
+    if path.exists():
+        stored, _ = load_npz(path)
+    else:
+        coords = _fit(np.concatenate(arrays), config)
+        stored = {"model": np.concatenate([np.full(len(a), m) for m, a in zip(labels, arrays)]),
+                  "item": np.concatenate([np.arange(len(a)) for a in arrays]),
+                  "x": coords[:, 0], "y": coords[:, 1]}
+        save_npz_atomic(path, stored, meta=provenance(key_config, seed=config.random_state))
+    return pd.DataFrame({"model": stored["model"].astype(str), "item": stored["item"],
+                         "x": stored["x"], "y": stored["y"]})
+
+
+def umap_by_group(features: Mapping[str, Mapping[str, np.ndarray]], *, config: UMAPConfig = UMAPConfig(),
+                  cache_dir: Path | None = None) -> pd.DataFrame:
+    """``{group: {model: (n_items, hidden)}}`` -> rows (group, model, item, x, y), one embedding per group."""
+    return pd.concat([umap_embedding(by_model, config=config, cache_dir=cache_dir).assign(group=group)
+                      for group, by_model in features.items()], ignore_index=True)[
+        ["group", "model", "item", "x", "y"]]
