@@ -60,6 +60,26 @@ def _survey_ti(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from mathxfer.train import RecipeError, load, train
+    from mathxfer.train.recipes import available_recipes
+
+    overrides = dict(parse_parameter(p) for p in args.set)
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if args.recipe not in available_recipes(args.profile):
+        raise UsageError(f"no recipe {args.recipe!r} for profile {args.profile!r}; its recipes are: "
+                         f"{', '.join(available_recipes(args.profile)) or 'none'}")
+    try:
+        config = load(args.profile, args.recipe, **overrides)
+    except RecipeError as err:
+        raise UsageError(str(err)) from err
+    record = train(config)
+    state = "reused (already finished)" if record.reused else f"trained in {record.seconds:.0f}s"
+    print(f"{args.recipe}: {state}; model in {record.model_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mathxfer", description="Does math reasoning transfer? "
                                      "An executable reproduction of arXiv 2507.00432.")
@@ -86,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a scores file from `mathxfer eval` whose models join the table (repeatable)")
     ti.set_defaults(func=_survey_ti)
     add_eval_commands(sub)
+
+    trainer = sub.add_parser("train", help="post-train one arm from a recipe (TRL); reused when finished, "
+                             "resumed when interrupted")
+    trainer.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES)
+    trainer.add_argument("--recipe", required=True, help="a file name in recipes/<profile>/ without .yaml")
+    trainer.add_argument("--seed", type=int, help="the run's seed (also shifts the prompt draw)")
+    trainer.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                         help="override a recipe field (VALUE is YAML), e.g. --set max_steps=50")
+    trainer.set_defaults(func=_train)
     return parser
 
 

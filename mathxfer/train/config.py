@@ -27,7 +27,7 @@ class RunFields:
 class SFTRunConfig(RunFields, trl.SFTConfig):
     """Off-policy SFT on teacher (distilled) or human solutions; loss on the assistant part only."""
 
-    sft_target: str = field(default="think", metadata={"help": "think | no-think | gold: which solutions"})
+    sft_target: str = field(default="think", metadata={"help": "think | no-think | gold | human: which solutions"})
 
 
 @dataclass

@@ -47,7 +47,118 @@ def _micro() -> TaskData:
     return TaskData("micro-math", sft, lambda c: posttrain_data.rl_dataset(prompts(c)), onpolicy, grading.reward)
 
 
-DATASETS: dict[str, Callable[[], TaskData]] = {"micro-math": _micro}
+RL_SUFFIX = " Let's think step by step and output the final answer in the \\boxed{}."  # the paper's RL prompt
+
+
+def _seeded_sample(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    import random
+
+    rows = list(rows)
+    random.Random(seed).shuffle(rows)
+    return rows[:n] if n > 0 else rows
+
+
+def _rl_rows(rows: list[dict[str, Any]]) -> Dataset:
+    return Dataset.from_dict({"prompt": [[{"role": "user", "content": r["question"] + RL_SUFFIX}] for r in rows],
+                              "answer": [r["answer"] for r in rows]})
+
+
+def _messages(rows: list[dict[str, Any]], key: str) -> Dataset:
+    return Dataset.from_dict({"messages": [[{"role": "user", "content": r["question"]},
+                                            {"role": "assistant", "content": r[key]}] for r in rows]})
+
+
+def _onpolicy_generic(rows_of: Callable[[Any], list[dict[str, Any]]]) -> Callable[[Any, Any, Any], Dataset]:
+    """Rejection sampling for real models: k samples per prompt with transformers, graded by math-verify."""
+    def build(config: Any, model: Any, tokenizer: Any) -> Dataset:
+        import torch
+
+        from mathxfer.eval.grading import grade_math
+
+        torch.manual_seed(config.seed)
+        kept = []
+        for row in rows_of(config):
+            chat = tokenizer.apply_chat_template([{"role": "user", "content": row["question"] + RL_SUFFIX}],
+                                                 tokenize=False, add_generation_prompt=True)
+            enc = tokenizer(chat, return_tensors="pt", add_special_tokens=False).to(model.device)
+            out = model.generate(**enc, do_sample=True, temperature=config.onpolicy_temperature,
+                                 max_new_tokens=config.onpolicy_max_new_tokens,
+                                 num_return_sequences=config.onpolicy_samples, pad_token_id=tokenizer.pad_token_id)
+            texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            good = [t for t in texts if grade_math(t, {"answer": row["answer"]}).score == 1.0]
+            if good:
+                kept.append({"question": row["question"] + RL_SUFFIX, "response": good[0]})
+        return _messages(kept, "response") if kept else Dataset.from_dict({"messages": []})
+
+    return build
+
+
+def _gsm8k() -> TaskData:
+    """smol profile: GSM8K's human-written solutions for SFT, its questions with gold numbers for GRPO."""
+    import re
+
+    from mathxfer.eval.reward import build_reward
+
+    def rows(config: Any) -> list[dict[str, Any]]:
+        raw = _load_rows("gsm8k", config.data_dir, ("openai/gsm8k", "main"), "train.jsonl")
+        out = []
+        for r in raw:
+            solution, _, final = r["answer"].rpartition("####")
+            human = re.sub(r"<<[^>]*>>", "", solution).strip()  # drop the calculator annotations
+            out.append({"question": r["question"], "answer": final.strip().replace(",", ""),
+                        "human": f"{human}\nThe final answer is $\\boxed{{{final.strip()}}}$."})
+        return _seeded_sample(out, config.dataset_size, config.dataset_seed + config.seed)
+
+    def sft(config: Any) -> Dataset:
+        if config.sft_target != "human":
+            raise ValueError(f"gsm8k has human-written solutions only: set sft_target: human, not {config.sft_target!r}")
+        return _messages(rows(config), "human")
+
+    return TaskData("gsm8k", sft, lambda c: _rl_rows(rows(c)), _onpolicy_generic(rows), build_reward("math"))
+
+
+def _unireason() -> TaskData:
+    """paper profile: the authors' released math data (hub only): math_rl_48k for GRPO, math_sft_40K for SFT."""
+    from mathxfer.eval.reward import build_reward
+
+    def rl_rows(config: Any) -> list[dict[str, Any]]:
+        raw = _load_rows("math_rl_48k", None, ("ReasoningTransferability/math_rl_48k", None), "")
+        return _seeded_sample([{"question": r["question"], "answer": str(r["golden_answer"])} for r in raw],
+                              config.dataset_size, config.dataset_seed + config.seed)
+
+    def sft(config: Any) -> Dataset:
+        key = {"think": "think_response", "no-think": "no_think_response"}.get(config.sft_target)
+        if key is None:
+            raise ValueError(f"math_sft_40K has think and no-think targets, not {config.sft_target!r}")
+        raw = _load_rows("math_sft_40K", None, ("ReasoningTransferability/math_sft_40K", None), "")
+        return _messages(_seeded_sample(raw, config.dataset_size, config.dataset_seed + config.seed), key)
+
+    return TaskData("unireason-math", sft, lambda c: _rl_rows(rl_rows(c)), _onpolicy_generic(rl_rows),
+                    build_reward("math"))
+
+
+def _load_rows(name: str, data_dir: str | None, hub: tuple[str, str | None], local_file: str) -> list[dict[str, Any]]:
+    """A local copy (``data_dir/<name>/<local_file>``, JSON Lines) when given, else the Hugging Face hub."""
+    import json
+    import os
+    from pathlib import Path
+
+    folder = data_dir or os.environ.get("MATHXFER_DATA_DIR")
+    if folder and local_file:
+        path = Path(folder) / name / local_file
+        if path.is_file():
+            return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    from datasets import load_dataset
+
+    try:
+        return list(load_dataset(hub[0], hub[1], split="train"))
+    except Exception as err:  # offline, or the hub refused: say where we looked
+        raise FileNotFoundError(f"{name}: no local copy at {folder}/{name}/{local_file or '-'} and the hub dataset "
+                                f"{hub[0]} could not be loaded ({type(err).__name__}). Fix: pass data_dir (or "
+                                "MATHXFER_DATA_DIR) pointing at a folder with the file, or go online") from err
+
+
+DATASETS: dict[str, Callable[[], TaskData]] = {"micro-math": _micro, "gsm8k": _gsm8k, "unireason-math": _unireason}
 
 
 def task_data(name: str) -> TaskData:

@@ -12,6 +12,7 @@ the same recipe (and seed) always lands in the same results folder and a rerun r
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,27 +40,29 @@ def available_recipes(profile: str) -> list[str]:
     return sorted(p.stem for p in (RECIPES_DIR / profile).glob("*.yaml"))
 
 
+_SIMPLE = {"int": int, "float": float, "str": str, "bool": bool, "None": type(None)}
+
+
+def _expected_types(annotation: Any) -> tuple[type, ...] | None:
+    """The plain types a field accepts (None when the annotation is too rich to check, e.g. a dict)."""
+    parts = ([p.strip() for p in annotation.split("|")] if isinstance(annotation, str)
+             else list(typing.get_args(annotation)) or [annotation])
+    types = [_SIMPLE.get(p) if isinstance(p, str) else p for p in parts]
+    if not types or any(t not in _SIMPLE.values() for t in types):
+        return None
+    return tuple(types) + ((int,) if float in types else ())  # an int is a fine float
+
+
 def _type_error(cls: type, name: str, value: Any) -> str | None:
-    """Check a value against the field's default type (TrainingArguments' annotations are too loose)."""
     fld = next(f for f in dataclasses.fields(cls) if f.name == name)
-    default = fld.default if fld.default is not dataclasses.MISSING else None
-    if default is None or value is None:
+    expected = _expected_types(fld.type)
+    if expected is None or (value is None and type(None) in expected):
         return None
-    expected: tuple[type, ...]
-    if isinstance(default, bool):
-        expected = (bool,)
-    elif isinstance(default, int):
-        expected = (int,)
-    elif isinstance(default, float):
-        expected = (int, float)
-    elif isinstance(default, str):
-        expected = (str,)
-    else:
-        return None
+    wanted = " or ".join(t.__name__ for t in dict.fromkeys(expected) if t is not type(None))
     if isinstance(value, bool) and bool not in expected:
-        return f"{name} must be {' or '.join(t.__name__ for t in expected)}, not {value!r}"
+        return f"{name} must be {wanted}, not {value!r}"
     if not isinstance(value, expected):
-        return f"{name} must be {' or '.join(t.__name__ for t in expected)}, not {type(value).__name__} {value!r}"
+        return f"{name} must be {wanted}, not {type(value).__name__} {value!r}"
     return None
 
 

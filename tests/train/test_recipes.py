@@ -12,7 +12,7 @@ GOOD = {"method": "grpo", "model_name_or_path": "data/micro/base", "dataset_name
 BAD = [
     ({**GOOD, "method": "dpo"}, "unknown method 'dpo'; choose one of sft, onpolicy_sft, grpo"),
     ({k: v for k, v in GOOD.items() if k != "model_name_or_path"}, "missing field(s) model_name_or_path"),
-    ({**GOOD, "learning_rate": "fast"}, "learning_rate must be int or float, not str 'fast'"),
+    ({**GOOD, "learning_rate": "fast"}, "learning_rate must be float or int, not str 'fast'"),
     ({**GOOD, "max_steps": 2.5}, "max_steps must be int, not float 2.5"),
     ({**GOOD, "num_generations": True}, "num_generations must be int, not True"),
     ({**GOOD, "max_seq_length": 128}, "unknown field(s) max_seq_length"),
@@ -55,3 +55,26 @@ def test_micro_arms_share_prompts_and_optimiser():
     for attr in ("learning_rate", "max_steps", "dataset_size", "dataset_seed", "adam_beta2", "max_grad_norm"):
         assert len({getattr(c, attr) for c in configs.values()}) == 1, attr
     assert (RECIPES_DIR / "micro").is_dir()
+
+
+@pytest.mark.parametrize(("profile", "name"), [(p, n) for p in ("smol", "paper") for n in available_recipes(p)])
+def test_smol_and_paper_recipes_validate(profile, name):
+    fields = read_recipe(RECIPES_DIR / profile / f"{name}.yaml")
+    assert fields["dataset_name"] in ("gsm8k", "unireason-math")
+
+
+def test_paper_grpo_follows_the_papers_hyperparameters():
+    grpo = read_recipe(RECIPES_DIR / "paper" / "grpo.yaml")
+    assert (grpo["learning_rate"], grpo["num_generations"], grpo["epsilon"], grpo["epsilon_high"],
+            grpo["beta"], grpo["loss_type"]) == (1e-6, 16, 0.2, 0.28, 0.0, "dapo")
+    sft = read_recipe(RECIPES_DIR / "paper" / "sft-think.yaml")
+    assert (sft["learning_rate"], sft["num_train_epochs"], sft["lr_scheduler_type"]) == (5e-5, 1.5, "cosine")
+
+
+def test_optional_and_ratio_fields_accept_their_types(tmp_path):
+    path = tmp_path / "ok.yaml"
+    path.write_text(yaml.safe_dump({**GOOD, "warmup_steps": 0.1, "gguf_file": None, "data_dir": "/x"}))
+    assert read_recipe(path)["warmup_steps"] == 0.1
+    path.write_text(yaml.safe_dump({**GOOD, "gguf_file": 3}))
+    with pytest.raises(RecipeError, match="gguf_file must be str, not int 3"):
+        read_recipe(path)
