@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import sys
-import warnings
 from typing import Any
 
 import altair as alt
@@ -59,10 +58,12 @@ def setup(threads: int = 1) -> None:
     """Call once at the top of a chapter: pins torch/BLAS threads (busy 2-core machines slow down 30-50x
     with the defaults) and enables the offline chart renderer."""
     os.environ["OMP_NUM_THREADS"] = str(threads)  # read by torch when it is first imported
+    # per-step bars of model loading and dataset maps would land on the page as stderr
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
-    # tqdm.auto asks for ipywidgets inside a kernel; the book shows no progress bars anyway
-    warnings.filterwarnings("ignore", message="IProgress not found")
     alt.renderers.register(RENDERER, _render)
     alt.renderers.enable(RENDERER)
     pd.set_option("display.precision", 1)

@@ -55,7 +55,7 @@ def test_survey_ti_takes_another_score_table_and_extra_models(tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["book", "--profile", "huge"], "unknown profile 'huge'; choose one of micro, smol, paper"),
-    (["book", "--only", "nope"], "unknown chapter 'nope'; the chapters are: survey"),
+    (["book", "--only", "nope"], "unknown chapter 'nope'; the chapters are: survey, micro, controlled"),
     (["book", "-p", "colour=red"], "has no parameter 'colour'; its parameters are: data_dir, extra_results, profile"),
     (["book", "-p", "novalue"], "is not KEY=VALUE"),
     (["survey", "ti", "--scores", "/nonexistent/table.csv"], "No such file"),

@@ -116,3 +116,13 @@ def test_custom_groups_such_as_micro_task_families():
     tuned = pd.Series({"add": 44.0, "mul": 44.0, "sort": 31.0, "fact": 86.0})
     ti = transferability(tuned, base, {"math": 4.0, "other": 1.0, "non": 1.0}, groups)
     assert ti == pytest.approx({"other": 100.0, "non": -200.0})
+
+
+def test_one_undefined_group_leaves_the_other():
+    base = scores([50] * 4, [50] * 4, [100] * 4)  # no headroom at all on non-reasoning
+    tuned = scores([54] * 4, [51] * 4, [100] * 4)
+    table = pd.DataFrame([base, tuned], index=["base", "t"])
+    row = transferability_table(table, [("t", "base")], "pooled",
+                                sigma={"math": 4.0, "other": 1.0, "non": 1.0}).iloc[0]
+    assert row["TI_other"] == pytest.approx(100.0) and math.isnan(row["TI_non"])
+    assert "no headroom" in row["undefined"]

@@ -53,7 +53,12 @@ def model_identity(name_or_path: str | Path, revision: str | None = None) -> str
 def tokenizer_fingerprint(tokenizer) -> str:
     """Hash of the full tokenizer definition (fast tokenizers) or its vocabulary (slow ones)."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    text = backend.to_str() if backend is not None else json.dumps(sorted(tokenizer.get_vocab().items()))
+    if backend is not None:
+        # padding/truncation are call-time state a batched call leaves behind, not the tokenizer's identity
+        definition = {k: v for k, v in json.loads(backend.to_str()).items() if k not in ("padding", "truncation")}
+        text = json.dumps(definition, sort_keys=True)
+    else:
+        text = json.dumps(sorted(tokenizer.get_vocab().items()))
     extra = json.dumps({"special": tokenizer.all_special_tokens, "bos": tokenizer.bos_token,
                         "pad": tokenizer.pad_token}, sort_keys=True)
     return hashlib.sha256((text + extra).encode()).hexdigest()[:16]

@@ -34,6 +34,17 @@ class Chapter:
         return params
 
 
+# The controlled study's parameters: the latent and token chapters take the same ones, so they analyse
+# (and reuse) exactly the runs the controlled chapter trained.
+STUDY: Mapping[str, Any] = {
+    "base_model": "data/micro/base",
+    "arms": ["sft-think", "sft-nothink", "onpolicy-sft", "grpo"],  # recipes/<profile>/<arm>.yaml
+    "seeds": [0, 1, 2],
+    "steps": None,  # override every recipe's max_steps
+    "eval_n": 200,  # held-out items per group
+    "workers": 2,  # runs trained side by side, one thread each
+}
+
 CHAPTERS: tuple[Chapter, ...] = (
     Chapter(
         name="survey",
@@ -44,6 +55,47 @@ CHAPTERS: tuple[Chapter, ...] = (
             "ti_reading": "pooled",  # pooled | literal | v1: the reading the figures use
             "extra_results": [],  # scores files (mathxfer eval) whose models join the table
             "data_dir": None,  # local benchmarks folder holding paper_model_outputs/ (None: $MATHXFER_DATA_DIR)
+        },
+    ),
+    Chapter(
+        name="micro",
+        notebook="notebooks/micro.ipynb",
+        title="The micro world: a model organism for math post-training",
+        defaults={
+            "n_examples": 1,  # held-out examples shown per task family
+            "eval_n": 200,  # held-out items per group for the base's accuracy
+            "seed": 0,
+        },
+    ),
+    Chapter(
+        name="controlled",
+        notebook="notebooks/controlled.ipynb",
+        title="The controlled experiment: SFT forgets, RL transfers?",
+        defaults=STUDY,
+    ),
+    Chapter(
+        name="latent",
+        notebook="notebooks/latent.ipynb",
+        title="Latent space: how far does post-training move the representations?",
+        defaults={
+            **STUDY,
+            "n_samples": 100,  # items per task family
+            "seed": 42,
+            "max_tokens": 128,
+            "layers": None,  # hidden_states indices; None: all
+            "pooling": "mean_with_pad",
+            "all_seeds": False,
+        },
+    ),
+    Chapter(
+        name="tokens",
+        notebook="notebooks/tokens.ipynb",
+        title="Token space: how far does post-training move the output distribution?",
+        defaults={
+            **STUDY,
+            "n_samples": 100,  # items per task family
+            "max_tokens": 128,  # response tokens scored per sample
+            "all_seeds": False,
         },
     ),
 )

@@ -68,7 +68,8 @@ def domain_index(tuned: pd.Series, base: pd.Series, group: Group, sigma: float,
 
 
 def transferability(tuned: pd.Series, base: pd.Series, sigma: dict[Group, float] | None = None,
-                    groups: Groups = BENCHMARK_GROUPS) -> dict[Group, float]:
+                    groups: Groups = BENCHMARK_GROUPS,
+                    targets: Sequence[Group] = TARGET_GROUPS) -> dict[Group, float]:
     """TI (v2) for the non-math groups. ``sigma=None`` is the literal reading."""
     def sigma_of(group: Group) -> float:
         return literal_sigma(tuned, base, group, groups) if sigma is None else sigma[group]
@@ -78,7 +79,7 @@ def transferability(tuned: pd.Series, base: pd.Series, sigma: dict[Group, float]
         raise UndefinedTransferError(
             "the math domain index is 0 (no net math gain over the base), so TI = 100 DI_g / DI_math "
             "would be infinite; TI only measures transfer of a math gain")
-    return {g: 100.0 * domain_index(tuned, base, g, sigma_of(g), groups) / di_math for g in TARGET_GROUPS}
+    return {g: 100.0 * domain_index(tuned, base, g, sigma_of(g), groups) / di_math for g in targets}
 
 
 def _mean_relative_gain(tuned: pd.Series, base: pd.Series, group: Group, groups: Groups) -> float:
@@ -90,12 +91,13 @@ def _mean_relative_gain(tuned: pd.Series, base: pd.Series, group: Group, groups:
     return float(np.mean([(tuned[b] - base[b]) / base[b] for b in names]))
 
 
-def transferability_v1(tuned: pd.Series, base: pd.Series, groups: Groups = BENCHMARK_GROUPS) -> dict[Group, float]:
+def transferability_v1(tuned: pd.Series, base: pd.Series, groups: Groups = BENCHMARK_GROUPS,
+                       targets: Sequence[Group] = TARGET_GROUPS) -> dict[Group, float]:
     """TI as arXiv v1 defined it: ratio of mean relative gains."""
     math_gain = _mean_relative_gain(tuned, base, "math", groups)
     if math_gain == 0:
         raise UndefinedTransferError("the mean relative math gain is 0, so v1's TI would be infinite")
-    return {g: 100.0 * _mean_relative_gain(tuned, base, g, groups) / math_gain for g in TARGET_GROUPS}
+    return {g: 100.0 * _mean_relative_gain(tuned, base, g, groups) / math_gain for g in targets}
 
 
 def pooled_sigma(scores: pd.DataFrame, pairs: Iterable[tuple[str, str]],
@@ -106,7 +108,8 @@ def pooled_sigma(scores: pd.DataFrame, pairs: Iterable[tuple[str, str]],
         raise ValueError("pooled sigma needs at least one (tuned, base) pair")
     sigma: dict[Group, float] = {}
     for group, names in groups.items():
-        gains = np.concatenate([(scores.loc[m, list(names)] - scores.loc[b, list(names)]).to_numpy(dtype=float)
+        present = [n for n in names if n in scores.columns]  # a small evaluation may miss a benchmark
+        gains = np.concatenate([(scores.loc[m, present] - scores.loc[b, present]).to_numpy(dtype=float)
                                 for m, b in pairs])
         sigma[group] = float(np.nanstd(gains))
     return sigma
@@ -127,14 +130,17 @@ def transferability_table(scores: pd.DataFrame, pairs: Sequence[tuple[str, str]]
     rows = []
     for model, base in pairs:
         row = {"model": model, "base_model": base, "TI_other": np.nan, "TI_non": np.nan, "undefined": ""}
-        try:
-            if reading == "v1":
-                ti = transferability_v1(scores.loc[model], scores.loc[base], groups)
-            else:
-                ti = transferability(scores.loc[model], scores.loc[base],
-                                     sigma if reading == "pooled" else None, groups)
-            row.update(TI_other=ti["other"], TI_non=ti["non"])
-        except UndefinedTransferError as err:
-            row["undefined"] = str(err)
+        reasons = []
+        for group in TARGET_GROUPS:  # each group on its own: one undefined group leaves the other
+            try:
+                if reading == "v1":
+                    ti = transferability_v1(scores.loc[model], scores.loc[base], groups, (group,))
+                else:
+                    ti = transferability(scores.loc[model], scores.loc[base],
+                                         sigma if reading == "pooled" else None, groups, (group,))
+                row[f"TI_{group}"] = ti[group]
+            except UndefinedTransferError as err:
+                reasons.append(str(err))
+        row["undefined"] = "; ".join(dict.fromkeys(reasons))
         rows.append(row)
     return pd.DataFrame(rows, columns=["model", "base_model", "TI_other", "TI_non", "undefined"])

@@ -26,6 +26,7 @@ from mathxfer.train.config import METHODS
 RECIPES_DIR = REPO_ROOT / "recipes"
 REQUIRED = ("method", "model_name_or_path", "dataset_name")
 DERIVED = ("output_dir",)  # set from the recipe's key, never by hand
+DISPLAY_ONLY = ("disable_tqdm",)  # change what is printed, not what is trained: kept out of the key
 
 
 class RecipeError(ValueError):
@@ -113,7 +114,7 @@ def build_config(fields: Mapping[str, Any], runs_dir: Path | None = None) -> Any
 
     fields = dict(fields)
     method = fields.pop("method")
-    key = config_key({"method": method, **fields})
+    key = config_key({"method": method, **{k: v for k, v in fields.items() if k not in DISPLAY_ONLY}})
     out = (runs_dir or results_dir() / "train") / fields.get("profile", "micro") / f"{method}-{key}"
     defaults: dict[str, Any] = {"report_to": "none", "save_strategy": "steps", "save_total_limit": 1}
     if not torch.cuda.is_available():

@@ -131,3 +131,17 @@ def test_model_identity(tmp_path, results):
     assert first.startswith("local:") and model_identity(ckpt) == first
     (ckpt / "model.safetensors").write_bytes(b"weights-2")
     assert model_identity(ckpt) != first
+
+
+def test_tokenizer_fingerprint_ignores_call_time_padding_state():
+    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from mathxfer.analysis.identity import tokenizer_fingerprint
+
+    raw = Tokenizer(models.WordLevel({"<pad>": 0, "a": 1, "b": 2}, unk_token="<pad>"))
+    raw.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = PreTrainedTokenizerFast(tokenizer_object=raw, pad_token="<pad>")
+    before = tokenizer_fingerprint(tok)
+    tok(["a b", "a"], padding=True, truncation=True, max_length=2)  # leaves state on the backend
+    assert tokenizer_fingerprint(tok) == before

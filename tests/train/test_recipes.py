@@ -78,3 +78,8 @@ def test_optional_and_ratio_fields_accept_their_types(tmp_path):
     path.write_text(yaml.safe_dump({**GOOD, "gguf_file": 3}))
     with pytest.raises(RecipeError, match="gguf_file must be str, not int 3"):
         read_recipe(path)
+
+
+def test_display_options_do_not_change_the_key(tmp_path):
+    quiet = build_config({**GOOD, "disable_tqdm": True}, tmp_path)
+    assert quiet.output_dir == build_config(GOOD, tmp_path).output_dir and quiet.disable_tqdm
