@@ -137,15 +137,19 @@ class StudyResults:
 
 
 def _reporter(log: TextIO | None) -> Callable[[str], None]:
-    """Progress lines go to ``log``, or in a notebook both to the page and to the terminal that runs the
-    kernel (``mathxfer book``), since a long study cell shows nothing there until it ends."""
-    in_kernel = "ipykernel" in sys.modules  # page output on stdout: stderr would be a build warning
-    streams = [log] if log is not None else [sys.stdout, sys.__stderr__] if in_kernel else [sys.stderr]
+    """Progress lines go to ``log``; in a notebook kernel to the page (stdout: stderr would be a build
+    warning) and to the terminal that runs the kernel (``mathxfer book``), which otherwise sees nothing
+    until the long study cell ends. ipykernel captures fd 2, so the terminal gets its saved original."""
+    if log is not None:
+        return lambda message: print(message, file=log, flush=True)
+    terminal = getattr(sys.stderr, "_original_stdstream_copy", None) if "ipykernel" in sys.modules else None
 
     def say(message: str) -> None:
-        for stream in streams:
-            if stream is not None:
-                print(message, file=stream, flush=True)
+        if terminal is None:
+            print(message, file=sys.stderr, flush=True)
+            return
+        print(message, file=sys.stdout, flush=True)
+        os.write(terminal, (message + "\n").encode())
 
     return say
 
