@@ -62,8 +62,14 @@ def setup(threads: int = 1) -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if "transformers" in sys.modules:  # imported before setup(): the variables above came too late
+        sys.modules["transformers"].utils.logging.disable_progress_bar()
+        sys.modules["transformers"].utils.logging.set_verbosity_error()
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
+    alt.data_transformers.disable_max_rows()  # UMAP views inline ~10k points; the page can take them
     alt.renderers.register(RENDERER, _render)
     alt.renderers.enable(RENDERER)
     pd.set_option("display.precision", 1)
