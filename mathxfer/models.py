@@ -93,6 +93,11 @@ def load_model(name_or_path: str | Path, *, gguf_file: str | Path | None = None,
         if local:
             raise
         raise _hub_error(source, err) from err
+    if gguf is not None:
+        # transformers dequantises GGUF weights into ordinary float tensors but keeps its quantizer attached,
+        # and the Trainer then refuses full fine-tuning; the weights are plain, so detach it
+        model.hf_quantizer = None
+        model.is_quantized = False
     return model.to(device).eval()
 
 

@@ -83,3 +83,9 @@ def test_optional_and_ratio_fields_accept_their_types(tmp_path):
 def test_display_options_do_not_change_the_key(tmp_path):
     quiet = build_config({**GOOD, "disable_tqdm": True}, tmp_path)
     assert quiet.output_dir == build_config(GOOD, tmp_path).output_dir and quiet.disable_tqdm
+
+
+def test_each_profile_recipe_names_its_profile():
+    for profile in ("smol", "paper"):
+        for name in available_recipes(profile):
+            assert read_recipe(RECIPES_DIR / profile / f"{name}.yaml")["profile"] == profile, name
