@@ -140,12 +140,12 @@ def _unireason() -> TaskData:
 def _load_rows(name: str, data_dir: str | None, hub: tuple[str, str | None], local_file: str) -> list[dict[str, Any]]:
     """A local copy (``data_dir/<name>/<local_file>``, JSON Lines) when given, else the Hugging Face hub."""
     import json
-    import os
-    from pathlib import Path
 
-    folder = data_dir or os.environ.get("MATHXFER_DATA_DIR")
+    from mathxfer.eval.data import default_data_dir  # the one rule: argument, else $MATHXFER_DATA_DIR, else hub
+
+    folder = default_data_dir(data_dir)
     if folder and local_file:
-        path = Path(folder) / name / local_file
+        path = folder / name / local_file
         if path.is_file():
             return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     from datasets import load_dataset
