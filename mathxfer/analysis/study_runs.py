@@ -27,7 +27,7 @@ from IPython.display import Markdown
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from mathxfer.analysis.hidden import HiddenConfig, HiddenStates, Pooling, extract_hidden
-from mathxfer.analysis.identity import model_identity
+from mathxfer.identity import model_identity
 from mathxfer.analysis.latent import pca_shift, shift_frames
 from mathxfer.analysis.paper import paper_group_means
 from mathxfer.analysis.store import texts_hash
@@ -108,6 +108,19 @@ def _with_info(frame: pd.DataFrame, models: Sequence[ModelRef], groups: Mapping[
     """Add arm, seed, kind (by model label) and group (by task) to a frame with model/benchmark columns."""
     out = frame.merge(_model_info(models), on="model", how="left")
     return out.assign(group=out["benchmark"].map(groups))
+
+
+def first_seed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each arm's first seed, labelled by arm: figures show one model per arm, tables all seeds."""
+    first = frame.groupby("arm")["seed"].transform("min")
+    return frame[frame["seed"] == first].assign(model=lambda d: d["arm"]).reset_index(drop=True)
+
+
+def seed_mean(frame: pd.DataFrame, value: str, keys: Sequence[str] = ("benchmark",)) -> pd.DataFrame:
+    """``value`` averaged over seeds per arm and ``keys`` (model = arm), with its sd over seeds and n_seeds."""
+    grouped = frame.groupby(["arm", "kind", *keys], sort=False)[value]
+    out = grouped.agg(["mean", "std", "size"]).reset_index()
+    return out.rename(columns={"mean": value, "std": f"{value}_sd", "size": "n_seeds"}).assign(model=lambda d: d["arm"])
 
 
 @functools.lru_cache(maxsize=4)
@@ -237,7 +250,10 @@ def latent_analysis(base: ModelRef, models: Sequence[ModelRef], texts: Mapping[s
         pooling = _pooling_frame(d_star, other_d, config)
     coords = None
     if config.umap:
-        feats = umap_features({base.label: base_states, **states}, groups, config.umap_layer)
+        first = {m.arm: min(r.seed for r in models if r.arm == m.arm) for m in models}
+        shown = {m.label for m in models if m.seed == first[m.arm]}
+        feats = umap_features({base.label: base_states, **{k: v for k, v in states.items() if k in shown}},
+                              groups, config.umap_layer)  # one cloud per arm (its first seed) stays readable
         coords = umap_by_group(feats, config=config.umap_config)
     return LatentResults(points, d_star, pooling, coords, config, list(models))
 
@@ -451,15 +467,16 @@ def concat_scores(parts: Sequence[TokenScores]) -> TokenScores:
 
 def most_shifted(tokens: TokenResults, groups: Sequence[Group] | None = None, min_shift: int = 1) -> pd.DataFrame:
     """Figure 5 / Table 8: per model, the token types whose rank tuning shifted, over all tasks (or the
-    tasks of ``groups``). Rows of ``tokens.shifted_tokens`` plus model and kind."""
+    tasks of ``groups``). Rows of ``tokens.shifted_tokens`` plus model, kind, arm and seed."""
     kinds = {m.label: m.kind for m in tokens.models}
+    arms, seeds = {m.label: m.arm for m in tokens.models}, {m.label: m.seed for m in tokens.models}
     task_group = tokens.summary.drop_duplicates("benchmark").set_index("benchmark")["group"]
     frames = []
     for model in dict.fromkeys(m for m, _ in tokens.scores):
         parts = [s for (m, t), s in tokens.scores.items() if m == model and (groups is None or task_group[t] in groups)]
         if parts:
             frames.append(shifted_tokens(concat_scores(parts), tokens.tokenizer, min_shift)
-                          .assign(model=model, kind=kinds[model]))
+                          .assign(model=model, kind=kinds[model], arm=arms[model], seed=seeds[model]))
     if not frames:
         raise ValueError("no scored responses in the requested groups")
     return pd.concat(frames, ignore_index=True)
@@ -479,7 +496,8 @@ def profile_by_group(tokens: TokenResults) -> pd.DataFrame:
     """Position profiles pooled per task group (token-weighted), in the chart's layout: the group
     stands in the ``benchmark`` column."""
     frame = tokens.profile.assign(total=lambda d: d["mean"] * d["n_tokens"])
-    out = frame.groupby(["model", "group", "bin", "bin_start"], as_index=False)[["total", "n_tokens"]].sum()
+    out = frame.groupby(["model", "arm", "seed", "kind", "group", "bin", "bin_start"], as_index=False)[
+        ["total", "n_tokens"]].sum()
     return out.assign(mean=out.total / out.n_tokens, benchmark=out.group).drop(columns="total")
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from mathxfer.analysis.identity import tokenizer_fingerprint
+from mathxfer.identity import tokenizer_fingerprint
 from mathxfer.analysis.store import load_npz, save_npz_atomic, texts_hash
 from mathxfer.paths import results_dir
 from mathxfer.provenance import config_key, provenance

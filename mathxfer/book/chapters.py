@@ -84,7 +84,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             "max_tokens": 128,
             "layers": None,  # hidden_states indices; None: all
             "pooling": "mean_with_pad",
-            "all_seeds": False,
+            "all_seeds": True,  # every seed of every arm (False: the first seed only, faster)
         },
     ),
     Chapter(
@@ -95,7 +95,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             **STUDY,
             "n_samples": 100,  # items per task family
             "max_tokens": 128,  # response tokens scored per sample
-            "all_seeds": False,
+            "all_seeds": True,  # every seed of every arm (False: the first seed only, faster)
         },
     ),
 )

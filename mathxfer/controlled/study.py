@@ -55,6 +55,10 @@ def evaluate_model(model_dir: str | Path, profile: str, eval_n: int) -> dict[str
     model_dir = Path(model_dir) if Path(model_dir).is_absolute() else REPO_ROOT / model_dir
     weights = sorted(model_dir.glob("*.safetensors"))
     digest = hashlib.sha256(b"".join(w.read_bytes() for w in weights)).hexdigest()[:12] if weights else "none"
+    if profile == "micro":  # the held-out sets come from the world: another world is another evaluation
+        from mathxfer.micro.world import fingerprint
+
+        digest = f"w{fingerprint()}-{digest}"
     cache = results_dir() / "eval-cache" / f"{profile}-n{eval_n}-v{EVAL_VERSION}-{digest}.json"  # keyed by weights
     if cache.exists():
         return json.loads(cache.read_text())

@@ -5,5 +5,5 @@ Modules, one job each:
 ``kb`` the fixed fictional knowledge base; ``world`` the seeded task generators and splits;
 ``grading`` the chat format, graders and the RL reward; ``tokenizer`` the BPE and chat template;
 ``model`` the Llama configuration; ``pretrain`` base pretraining; ``evaluate`` greedy evaluation;
-``posttrain_data`` teacher SFT data, RL prompts and rejection sampling; ``first_runs`` TRL runs.
+``posttrain_data`` teacher SFT data, RL prompts and rejection sampling.
 """

@@ -50,7 +50,8 @@ class PretrainConfig:
     out_dir: str = "data/micro/base"
     seed: int = 0  # model initialisation
     batch_size: int = 64
-    phases: tuple[Phase, ...] = (Phase(1200, 2e-3, 50, 1000), Phase(1000, 1.5e-3, 20, 2000))
+    phases: tuple[Phase, ...] = (Phase(1200, 2e-3, 50, 1000), Phase(1000, 1.5e-3, 20, 2000),
+                                 Phase(1600, 1.5e-3, 20, 3000))
     model: ModelConfig = field(default_factory=ModelConfig)
     mix: tuple[tuple[Group, float], ...] = (("math", 0.4), ("other", 0.3), ("non", 0.3))
     betas: tuple[float, float] = (0.9, 0.95)
@@ -177,7 +178,7 @@ def pretrain(cfg: PretrainConfig, log_file: Path | None = None, command: str | N
     tokenizer.save_pretrained(out)
     record: dict[str, object] = {
         "command": command,
-        "config": asdict(cfg), "n_params": n_params(model), "train_wall_s": round(train_s, 1),
+        "config": asdict(cfg), "world": asdict(world.DEFAULT_WORLD), "n_params": n_params(model), "train_wall_s": round(train_s, 1),
         "final_loss_per_phase": [round(x, 4) for x in phase_losses], "torch": torch.__version__,
     }
     if cfg.eval_per_group:
@@ -225,7 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", default=PretrainConfig.out_dir)
     p.add_argument("--seed", type=int, default=PretrainConfig.seed)
-    p.add_argument("--steps", type=int, nargs="*", help="steps per phase (default: the recipe's 1200 1000)")
+    p.add_argument("--steps", type=int, nargs="*",
+                   help="steps per phase; fewer numbers than phases run only the first ones (default: 1200 1000 1600)")
     p.add_argument("--eval-per-group", type=int, default=PretrainConfig.eval_per_group)
     p.add_argument("--log", type=Path, help="also append progress lines to this file")
     p.add_argument("--init-from", help="continue training a saved micro model (one extra phase)")
@@ -240,8 +242,8 @@ def main(argv: list[str] | None = None) -> None:
             p.error("--init-from needs --steps N (one continuation phase)")
         phases = (Phase(a.steps[0], a.lr, min(20, a.steps[0]), a.data_seed),)
     elif a.steps:
-        if len(a.steps) != len(phases):
-            p.error(f"--steps needs {len(phases)} numbers, one per phase")
+        if len(a.steps) > len(phases):
+            p.error(f"--steps takes at most {len(phases)} numbers, one per phase")
         phases = tuple(Phase(s, ph.lr, min(ph.warmup, s), ph.data_seed) for s, ph in zip(a.steps, phases))
     command = " ".join(["python", "-m", "mathxfer.micro.pretrain", *(argv if argv is not None else sys.argv[1:])])
     pretrain(PretrainConfig(out_dir=a.out, seed=a.seed, phases=phases, eval_per_group=a.eval_per_group,

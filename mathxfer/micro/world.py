@@ -10,7 +10,9 @@ recalling them under a new wording (each fact and word appears in dozens of trai
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,9 +29,10 @@ GROUPS: tuple[Group, ...] = ("math", "other", "non")
 class WorldConfig:
     """Difficulty knobs. The defaults are the feasibility study's 2-digit world."""
 
-    # A first base on 2-digit add/sub scored 88% math after 3500 steps (add 97%), far above the
-    # 20-50% band that leaves post-training room, so add/sub use 3-digit operands by default.
-    add_range: tuple[int, int] = (100, 999)  # both operands of add / sub
+    # Each add/sub operand first draws its size from these ranges, uniformly. A base on 2-digit
+    # operands only scored 88% math (add 97%) and one on 3-digit only 13% (add 9%, sub 0%), both outside
+    # the 20-50% band that leaves post-training room; the mix sits in between.
+    add_ranges: tuple[tuple[int, int], ...] = ((10, 99), (100, 999))
     mul_small: tuple[int, int] = (2, 9)  # the one-digit factor
     mul_large: tuple[int, int] = (10, 99)  # the two-digit factor
     step_range: tuple[int, int] = (10, 99)  # all three amounts in two_step
@@ -73,8 +76,12 @@ def _ri(rng: random.Random, lo_hi: tuple[int, int]) -> int:
     return rng.randint(lo_hi[0], lo_hi[1])
 
 
+def _operand(rng: random.Random, ranges: tuple[tuple[int, int], ...]) -> int:
+    return _ri(rng, rng.choice(ranges))
+
+
 def _add(rng: random.Random, cfg: WorldConfig) -> Item:
-    a, b = _ri(rng, cfg.add_range), _ri(rng, cfg.add_range)
+    a, b = _operand(rng, cfg.add_ranges), _operand(rng, cfg.add_ranges)
     name, thing = rng.choice(kb.NAMES), rng.choice(_THINGS)
     q = rng.choice((
         f"{name} has {a} coins and gets {b} more. How many coins does {name} have now?",
@@ -84,9 +91,9 @@ def _add(rng: random.Random, cfg: WorldConfig) -> Item:
 
 
 def _sub(rng: random.Random, cfg: WorldConfig) -> Item:
-    a, b = _ri(rng, cfg.add_range), _ri(rng, cfg.add_range)
+    a, b = _operand(rng, cfg.add_ranges), _operand(rng, cfg.add_ranges)
     while a == b:
-        b = _ri(rng, cfg.add_range)
+        b = _operand(rng, cfg.add_ranges)
     a, b = max(a, b), min(a, b)
     name, thing = rng.choice(kb.NAMES), rng.choice(_THINGS)
     q = rng.choice((
@@ -315,3 +322,13 @@ def examples(n_per_family: int = 2, seed: int = 0, split: Split = "train") -> li
     return [{"group": f.group, "family": f.name, "description": f.description, "question": it.question,
              "answer": it.answer}
             for f in FAMILIES.values() for it in sample_family(f.name, n_per_family, seed, split)]
+
+
+GENERATOR_VERSION = 2  # bump when a generator's wording or sampling changes (2: mixed 2/3-digit add/sub)
+
+
+def fingerprint(cfg: WorldConfig = DEFAULT_WORLD) -> str:
+    """Identifies the world (its knobs and generator version) in cache and run keys, so results computed
+    on another world are never reused."""
+    text = json.dumps({"version": GENERATOR_VERSION, "config": dataclasses.asdict(cfg)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

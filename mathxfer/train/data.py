@@ -23,6 +23,7 @@ class TaskData:
     rl: Callable[[Any], Dataset]  # (config) -> prompt / answer / task dataset
     onpolicy: Callable[[Any, Any, Any], Dataset]  # (config, model, tokenizer) -> messages of kept samples
     reward: Callable[..., list[float]]  # TRL signature, built on the shared grader
+    version: str = "1"  # part of every run's key: bump (or derive) it when the data a config yields changes
 
 
 def _micro() -> TaskData:
@@ -44,7 +45,10 @@ def _micro() -> TaskData:
                                                  max_new_tokens=config.onpolicy_max_new_tokens)
         return sample.dataset()
 
-    return TaskData("micro-math", sft, lambda c: posttrain_data.rl_dataset(prompts(c)), onpolicy, grading.reward)
+    from mathxfer.micro import teacher, world
+
+    return TaskData("micro-math", sft, lambda c: posttrain_data.rl_dataset(prompts(c)), onpolicy, grading.reward,
+                    version=f"world-{world.fingerprint()}-teacher-{teacher.TEACHER_VERSION}")
 
 
 RL_SUFFIX = " Let's think step by step and output the final answer in the \\boxed{}."  # the paper's RL prompt

@@ -108,13 +108,28 @@ def read_recipe(path: Path | str, overrides: Mapping[str, Any] | None = None) ->
     return recipe_fields({**raw, **(overrides or {})}, str(path))
 
 
+def run_inputs(fields: Mapping[str, Any]) -> dict[str, str]:
+    """What a run's key must also hold beyond its recipe: the base model's identity (a retrained base at the
+    same path is a new run) and the version of the data its dataset yields (a changed world is too)."""
+    from mathxfer.identity import model_identity
+    from mathxfer.train.data import task_data
+
+    base = str(fields["model_name_or_path"])
+    local = Path(base) if Path(base).is_absolute() else REPO_ROOT / base
+    if fields.get("gguf_file"):
+        local = local / str(fields["gguf_file"])
+    return {"base_identity": model_identity(local if local.exists() else base),
+            "data_version": task_data(str(fields["dataset_name"])).version}
+
+
 def build_config(fields: Mapping[str, Any], runs_dir: Path | None = None) -> Any:
     """The TRL config for a validated recipe, with CPU defaults filled in when there is no GPU."""
     import torch
 
     fields = dict(fields)
     method = fields.pop("method")
-    key = config_key({"method": method, **{k: v for k, v in fields.items() if k not in DISPLAY_ONLY}})
+    key = config_key({"method": method, **{k: v for k, v in fields.items() if k not in DISPLAY_ONLY},
+                      **run_inputs(fields)})
     out = (runs_dir or results_dir() / "train") / fields.get("profile", "micro") / f"{method}-{key}"
     defaults: dict[str, Any] = {"report_to": "none", "save_strategy": "steps", "save_total_limit": 1}
     if not torch.cuda.is_available():

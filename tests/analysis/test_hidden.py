@@ -121,7 +121,7 @@ def test_memory_beyond_the_result_does_not_grow_with_n(base_model, tokenizer, tm
 
 
 def test_model_identity(tmp_path, results):
-    from mathxfer.analysis.identity import model_identity
+    from mathxfer.identity import model_identity
 
     assert model_identity("Qwen/Qwen3-14B-Base", "abc123") == "Qwen/Qwen3-14B-Base@abc123"
     assert model_identity("Qwen/Qwen3-14B-Base") == "Qwen/Qwen3-14B-Base@main"
@@ -138,7 +138,7 @@ def test_tokenizer_fingerprint_ignores_call_time_padding_state():
     from transformers import PreTrainedTokenizerFast
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from mathxfer.analysis.identity import tokenizer_fingerprint
+    from mathxfer.identity import tokenizer_fingerprint
 
     raw = Tokenizer(models.WordLevel({"<pad>": 0, "a": 1, "b": 2}, unk_token="<pad>"))
     raw.pre_tokenizer = pre_tokenizers.Whitespace()

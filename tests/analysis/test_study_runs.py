@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill
 import pytest
 import torch
@@ -14,7 +15,7 @@ import torch
 from mathxfer.analysis import hidden, study_runs, tokens
 from mathxfer.paths import REPO_ROOT
 
-ARMS, SEEDS, STEPS, EVAL_N, N = ("sft-think", "grpo"), (0,), 2, 10, 8
+ARMS, SEEDS, STEPS, EVAL_N, N = ("sft-think", "grpo"), (0, 1), 2, 10, 8  # two seeds: the chapters' default all_seeds path
 BENCHMARKS_DIR = Path("/work/shared/benchmarks")
 
 
@@ -55,7 +56,8 @@ def test_models_of_a_study(env):
     refs = study_runs.study_models(results)
     assert [(r.label, r.kind) for r in refs] == [("sft-think", "SFT"), ("grpo", "RL")]
     assert all(Path(r.path, "config.json").exists() for r in refs)
-    assert [r.label for r in study_runs.study_models(results, all_seeds=True)] == ["sft-think s0", "grpo s0"]
+    every = study_runs.study_models(results, all_seeds=True)
+    assert sorted(r.label for r in every) == ["grpo s0", "grpo s1", "sft-think s0", "sft-think s1"]
 
 
 def test_latent_frames_and_cache(env, monkeypatch):
@@ -130,3 +132,16 @@ def test_chapter_executes(env, name, tmp_path):
     executed = nbformat.read(out, as_version=4)
     assert not [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert os.environ["MATHXFER_RESULTS"] == str(root / "results")
+
+
+def test_first_seed_and_seed_mean_by_hand():
+    frame = pd.DataFrame({
+        "model": ["sft s0", "sft s1", "grpo s1", "grpo s2", "sft s0"],
+        "arm": ["sft", "sft", "grpo", "grpo", "sft"], "seed": [0, 1, 1, 2, 0], "kind": ["SFT", "SFT", "RL", "RL", "SFT"],
+        "benchmark": ["a", "a", "a", "a", "b"], "v": [1.0, 3.0, 10.0, 20.0, 5.0]})
+    first = study_runs.first_seed(frame)
+    assert sorted(zip(first.model, first.seed, first.benchmark)) == [("grpo", 1, "a"), ("sft", 0, "a"), ("sft", 0, "b")]
+    mean = study_runs.seed_mean(frame, "v").set_index(["model", "benchmark"])
+    assert mean.loc[("sft", "a"), "v"] == 2.0 and mean.loc[("grpo", "a"), "v"] == 15.0
+    assert mean.loc[("sft", "a"), "n_seeds"] == 2 and mean.loc[("sft", "b"), "n_seeds"] == 1
+    assert mean.loc[("grpo", "a"), "v_sd"] == pytest.approx(7.0710678)

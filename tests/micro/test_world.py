@@ -61,9 +61,15 @@ def test_gold_answers_are_right() -> None:
 
 
 def test_difficulty_knob_changes_operand_range() -> None:
-    cfg = world.WorldConfig(add_range=(1000, 1999))
+    cfg = world.WorldConfig(add_ranges=((1000, 1999),))
     items = world.sample_family("add", 50, 0, "train", cfg)
     assert all(all(1000 <= x <= 1999 for x in it.meta["ops"]) for it in items)
+
+
+def test_default_add_operands_mix_two_and_three_digits() -> None:
+    ops = [x for it in world.sample_family("add", 200, 0, "train") for x in it.meta["ops"]]
+    two_digit = sum(x < 100 for x in ops) / len(ops)
+    assert 0.4 < two_digit < 0.6 and min(ops) >= 10 and max(ops) <= 999
 
 
 def test_examples_cover_every_family() -> None:

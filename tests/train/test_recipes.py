@@ -89,3 +89,26 @@ def test_each_profile_recipe_names_its_profile():
     for profile in ("smol", "paper"):
         for name in available_recipes(profile):
             assert read_recipe(RECIPES_DIR / profile / f"{name}.yaml")["profile"] == profile, name
+
+
+def test_a_retrained_base_at_the_same_path_is_a_new_run(tmp_path):
+    import shutil
+
+    from mathxfer.paths import REPO_ROOT
+
+    base = tmp_path / "base"
+    shutil.copytree(REPO_ROOT / "data" / "micro" / "base", base)
+    fields = {**GOOD, "model_name_or_path": str(base)}
+    before = build_config(fields, tmp_path).output_dir
+    assert build_config(fields, tmp_path).output_dir == before  # unchanged weights: the same run
+    weights = base / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\x01")  # retrained weights, same path
+    assert build_config(fields, tmp_path).output_dir != before
+
+
+def test_a_changed_world_is_a_new_run(tmp_path, monkeypatch):
+    from mathxfer.micro import world
+
+    before = build_config(GOOD, tmp_path).output_dir
+    monkeypatch.setattr(world, "GENERATOR_VERSION", world.GENERATOR_VERSION + 1)
+    assert build_config(GOOD, tmp_path).output_dir != before

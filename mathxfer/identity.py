@@ -40,7 +40,7 @@ def model_identity(name_or_path: str | Path, revision: str | None = None) -> str
     files = sorted(p for p in (path.rglob("*") if path.is_dir() else [path]) if p.is_file())
     if not files:
         raise ValueError(f"model directory {path} holds no files; pass a checkpoint directory or a hub id")
-    memo_path = results_dir() / "hidden" / "file_hashes.json"
+    memo_path = results_dir() / "file_hashes.json"
     memo: dict[str, str] = json.loads(memo_path.read_text()) if memo_path.exists() else {}
     digest = hashlib.sha256()
     for file in files:
