@@ -30,14 +30,23 @@ CHAT_TEMPLATE = (
 )
 
 
+def reasoning_text(item: world.Item) -> str:
+    """Reasoning-style text about a math item, so the BPE learns the words of worked solutions (the
+    teacher's and more). Kept apart from the teacher on purpose: the teacher's format can change without
+    changing the shipped tokenizer (tests/micro/test_base.py checks that this corpus still rebuilds it)."""
+    plan, result = teacher.plan_and_result(item)
+    work = item.answer.rsplit(" Answer:", 1)[0]
+    return (f"{teacher.THINK_OPEN}{plan} {work}{teacher.THINK_CLOSE} "
+            f"Solution: {work} The result is {result}. Answer: {result}")
+
+
 def corpus(n: int = 20_000, seed: int = TOKENIZER_SEED) -> Iterable[str]:
-    """Training text for the BPE: world items (both splits' surface forms) plus teacher solutions,
-    so the later teacher SFT does not meet unknown pieces."""
+    """Training text for the BPE: world items (both splits' surface forms) plus reasoning-style text."""
     for item in world.sample(n, seed, "train"):
         yield item.question
         yield item.answer
         if item.group == "math":
-            yield teacher.solve(item, "think")
+            yield reasoning_text(item)
 
 
 def train_tokenizer(texts: Iterable[str] | None = None, vocab_size: int = VOCAB_SIZE) -> PreTrainedTokenizerFast:

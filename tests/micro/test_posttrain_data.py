@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mathxfer.micro import grading, posttrain_data, teacher, world
@@ -49,3 +51,12 @@ def test_sft_dataset_is_conversational(small_tokenizer) -> None:
     out = small_tokenizer.apply_chat_template(msgs, return_dict=True, return_assistant_tokens_mask=True)
     assert sum(out["assistant_masks"]) > 20
     assert posttrain_data.PROMPT_SEED_BASE == 5000
+
+
+def test_think_adds_a_reasoning_block_to_the_no_think_solution() -> None:
+    for it in math_prompts(50, seed=3):
+        think, plain = teacher.solve(it, "think"), teacher.solve(it, "no_think")
+        block, _, rest = think.partition(teacher.THINK_CLOSE)
+        assert rest.strip() == plain and block.startswith(teacher.THINK_OPEN)
+        numbers = {int(n) for n in re.findall(r"\d+", block)}
+        assert numbers <= set(it.meta["ops"]), (block, it.meta["ops"])  # the block restates, never computes

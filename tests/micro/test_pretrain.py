@@ -42,3 +42,21 @@ def test_pretrain_is_seeded_and_saves_a_loadable_model(tmp_path: Path) -> None:
     model, tok = models.load(tmp_path / "a")
     assert model.config.model_type == "llama" and tok.eos_token == "<|end|>"
     assert (tmp_path / "a" / "training.json").exists()
+
+
+def test_stopping_mid_schedule_equals_the_full_runs_snapshot(tmp_path: Path) -> None:
+    """The shipped base is the recipe stopped at step 3200: the same weights the full run snapshots there."""
+    from safetensors.torch import load_file
+
+    def run(out: Path, **kw: object) -> dict:
+        cfg = PretrainConfig(out_dir=str(out), phases=(Phase(4, 2e-3, 2, 1), Phase(3, 1e-3, 1, 2)), batch_size=8,
+                             model=TINY, tokenizer_items=1500, eval_per_group=0, log_every=2, snapshot_eval=3, **kw)
+        return pretrain(cfg)
+
+    full, stopped = run(tmp_path / "full", snapshot_every=5, stop_after=None), run(tmp_path / "stop", stop_after=5)
+    assert full["steps_trained"] == 7 and stopped["steps_trained"] == 5
+    snap = load_file(tmp_path / "full" / "snapshots" / "step_5" / "model.safetensors")
+    ours = load_file(tmp_path / "stop" / "model.safetensors")
+    assert snap.keys() == ours.keys() and all(torch.equal(snap[k], ours[k]) for k in snap)
+    end = load_file(tmp_path / "full" / "model.safetensors")
+    assert not all(torch.equal(end[k], ours[k]) for k in end)  # two more steps do change the weights
