@@ -28,8 +28,18 @@ def _file_sha(path: Path, memo: dict[str, str]) -> str:
     return memo[memo_key]
 
 
+NOT_THE_MODEL = ("training.json", "quick_eval.json")  # records written beside the weights, not read by loading
+
+
+def defines_model(file: Path) -> bool:
+    """Whether a file in a model folder can change what loading it gives: weights, config, tokenizer do;
+    notes (``*.md``), training records, caches and hidden files do not, so editing them keeps every key."""
+    return not (file.suffix in (".md", ".pyc") or file.name in NOT_THE_MODEL or file.name.startswith(".")
+                or "__pycache__" in file.parts)
+
+
 def model_identity(name_or_path: str | Path, revision: str | None = None) -> str:
-    """``"id@revision"`` for a hub model, ``"local:<hash of all files>"`` for a local directory.
+    """``"id@revision"`` for a hub model, ``"local:<hash of the files that define it>"`` for a local directory.
 
     A hub id without a revision is keyed as ``@main``: pass the commit sha to make the cache key
     immune to the repository being updated.
@@ -37,7 +47,7 @@ def model_identity(name_or_path: str | Path, revision: str | None = None) -> str
     path = Path(name_or_path)
     if not path.exists():
         return f"{name_or_path}@{revision or 'main'}"
-    files = sorted(p for p in (path.rglob("*") if path.is_dir() else [path]) if p.is_file())
+    files = sorted(p for p in (path.rglob("*") if path.is_dir() else [path]) if p.is_file() and defines_model(p))
     if not files:
         raise ValueError(f"model directory {path} holds no files; pass a checkpoint directory or a hub id")
     memo_path = results_dir() / "file_hashes.json"

@@ -71,7 +71,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         name="controlled",
         notebook="notebooks/controlled.ipynb",
         title="The controlled experiment: SFT forgets, RL transfers?",
-        defaults=STUDY,
+        defaults={**STUDY, "control_lr": 1.0e-4},  # the SFT arms again at RL's learning rate (None: skip)
+        by_profile={"smol": {"control_lr": None}, "paper": {"control_lr": None}},  # a second set of GPU runs
     ),
     Chapter(
         name="latent",

@@ -45,3 +45,48 @@ def agreement(results: StudyResults) -> Markdown:
                     for arm in paper.index if arm in arms)
     return Markdown("Group gains over the base (mean ± sd over seeds):\n\n" + "\n".join(lines)
                     + f"\n\nThe paper's math / non-reasoning gains: {ref}.\n\n" + verdicts)
+
+
+def _recipe_lr(results: StudyResults, arm: str) -> float:
+    from mathxfer.train.recipes import read_recipe, recipe_path
+
+    fields = {**read_recipe(recipe_path(results.config.profile, arm)), **results.config.overrides}
+    return float(fields["learning_rate"])
+
+
+def learning_rate_table(results: StudyResults, control: StudyResults | None) -> pd.DataFrame | Markdown:
+    """Group gains (mean ± sd over seeds) of every arm at its recipe's learning rate and of the SFT arms
+    again at the control's: one row per (arm, learning rate)."""
+    if control is None:
+        return Markdown("The learning-rate control was not run (`control_lr=None`).")
+    rows = []
+    for study in (results, control):
+        g = gains(study, "group")
+        for arm in study.config.arms:
+            row = {"arm": arm, "learning rate": f"{_recipe_lr(study, arm):.0e}"}
+            for group, label in (("math", "math"), ("other", "other"), ("non", "non-reasoning")):
+                row[label] = _mean_sd(g[(g["arm"] == arm) & (g["name"] == group)]["gain"])
+            rows.append(row)
+    order = list(results.config.arms)
+    return pd.DataFrame(rows).sort_values("arm", key=lambda s: s.map(order.index), kind="stable").set_index(
+        ["arm", "learning rate"])
+
+
+def learning_rate_summary(results: StudyResults, control: StudyResults | None) -> Markdown:
+    """Does an SFT arm still forget non-reasoning skills when it trains at RL's learning rate?"""
+    if control is None:
+        return Markdown("")
+    lr = f"{control.config.overrides['learning_rate']:.0e}"
+    own, ctl = gains(results, "group"), gains(control, "group")
+
+    def non(g: pd.DataFrame, arm: str) -> pd.Series:
+        return g[(g["arm"] == arm) & (g["name"] == "non")]["gain"]
+
+    def forgets(values: pd.Series) -> bool:
+        return values.mean() < 0 and (len(values) < 2 or -values.mean() > values.std())
+
+    lines = [f"- **{arm}**: non-reasoning {_mean_sd(non(own, arm))} points at lr {_recipe_lr(results, arm):.0e}, "
+             f"{_mean_sd(non(ctl, arm))} at lr {lr}: "
+             + ("still forgets" if forgets(non(ctl, arm)) else "no forgetting beyond the seed spread")
+             for arm in control.config.arms]
+    return Markdown(f"Each SFT arm again at lr {lr}, everything else equal:\n\n" + "\n".join(lines))

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TextIO
@@ -180,6 +180,25 @@ def run_study(config: StudyConfig, log: TextIO | None = None) -> StudyResults:
             runs.append(run)
     runs.sort(key=lambda r: (config.arms.index(r["arm"]), r["seed"]))
     return StudyResults(config, base, runs, time.perf_counter() - start)
+
+
+def sft_arms(config: StudyConfig) -> tuple[str, ...]:
+    """The study's arms whose recipe is a form of SFT (every method but GRPO)."""
+    from mathxfer.train.recipes import read_recipe, recipe_path
+
+    return tuple(a for a in config.arms if read_recipe(recipe_path(config.profile, a))["method"] != "grpo")
+
+
+def learning_rate_control(config: StudyConfig, learning_rate: float | None,
+                          log: TextIO | None = None) -> StudyResults | None:
+    """The SFT arms again at ``learning_rate`` (RL's, by default in the chapter), everything else equal: does
+    the forgetting come from the method or from SFT's larger step? ``None`` skips the control."""
+    if learning_rate is None:
+        return None
+    arms = sft_arms(config)
+    if not arms:
+        raise ValueError(f"the study has no SFT arm to rerun at lr {learning_rate}; its arms are {config.arms}")
+    return run_study(replace(config, arms=arms, overrides={**config.overrides, "learning_rate": learning_rate}), log)
 
 
 def arms_list(arms: Sequence[str] | str) -> tuple[str, ...]:

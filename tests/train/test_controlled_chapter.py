@@ -29,9 +29,11 @@ def test_chapter_runs_at_toy_size(repo_root, tmp_path, results_in_tmp):
     papermill.execute_notebook(str(repo_root / "notebooks/controlled.ipynb"), str(out), cwd=str(repo_root),
                                parameters=TINY, progress_bar=False, kernel_name="python3")
     text = outputs_text(out)
-    for expected in ("Math reasoning (avg)", "sft-think", "grpo", "Group gains over the base", "TI_other"):
+    for expected in ("Math reasoning (avg)", "sft-think", "grpo", "Group gains over the base", "TI_other",
+                     "Each SFT arm again at lr 1e-04", "3e-04"):
         assert expected in text, expected
-    assert len(list((results_in_tmp / "train" / "micro").iterdir())) == 4  # 2 arms x 2 seeds
+    # 2 arms x 2 seeds, plus the SFT arm again at RL's learning rate x 2 seeds
+    assert len(list((results_in_tmp / "train" / "micro").iterdir())) == 6
 
 
 def test_rerun_reuses_every_run(results_in_tmp):
@@ -42,3 +44,12 @@ def test_rerun_reuses_every_run(results_in_tmp):
     assert second.runs[0]["family"] == first.runs[0]["family"]
     table = tables.table1(second)
     assert list(table.columns) == ["base", "sft-think"]
+
+
+def test_learning_rate_control_is_skipped_with_none(results_in_tmp):
+    from mathxfer.controlled import report
+    from mathxfer.controlled.study import learning_rate_control
+
+    config = StudyConfig(arms=("sft-think",), seeds=(0,), steps=2, eval_n=10, workers=1)
+    assert learning_rate_control(config, None) is None
+    assert "not run" in report.learning_rate_table(run_study(config), None).data

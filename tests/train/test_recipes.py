@@ -115,3 +115,17 @@ def test_a_changed_world_is_a_new_run(tmp_path, monkeypatch):
     before = build_config(GOOD, tmp_path).output_dir
     monkeypatch.setattr(world, "GENERATOR_VERSION", world.GENERATOR_VERSION + 1)
     assert build_config(GOOD, tmp_path).output_dir != before
+
+
+def test_editing_a_base_models_notes_keeps_its_runs(tmp_path):
+    import shutil
+
+    from mathxfer.paths import REPO_ROOT
+
+    base = tmp_path / "base"
+    shutil.copytree(REPO_ROOT / "data" / "micro" / "base", base)
+    fields = {**GOOD, "model_name_or_path": str(base)}
+    before = build_config(fields, tmp_path).output_dir
+    (base / "TRAINING.md").write_text("rewritten notes\n")
+    (base / "training.json").write_text("{}\n")
+    assert build_config(fields, tmp_path).output_dir == before
