@@ -5,6 +5,7 @@ reproducible. Coordinates are cached under ``results_dir()/umap/KEY.npz`` so the
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -27,7 +28,8 @@ class UMAPConfig:
     standardize: bool = False  # z-score features jointly first (hidden sizes have very uneven scales)
 
 
-def _fit(x: np.ndarray, config: UMAPConfig) -> np.ndarray:
+def _fit(x: np.ndarray, config: UMAPConfig) -> tuple[np.ndarray, str]:
+    """2-D coordinates and the initialisation umap-learn actually used."""
     import umap  # slow import (numba): only when something must be computed
 
     if config.standardize:
@@ -35,14 +37,21 @@ def _fit(x: np.ndarray, config: UMAPConfig) -> np.ndarray:
     reducer = umap.UMAP(n_components=2, n_neighbors=min(config.n_neighbors, len(x) - 1),
                         min_dist=config.min_dist, metric=config.metric,
                         random_state=config.random_state, n_jobs=1, transform_seed=config.random_state)
-    return reducer.fit_transform(x).astype(np.float32)
+    with warnings.catch_warnings(record=True) as caught:  # recorded with the result, not printed to stderr
+        warnings.simplefilter("always")
+        coords = reducer.fit_transform(x).astype(np.float32)
+    # Near-duplicate states (a tuned model that barely moved from the base) leave the spectral solver no
+    # eigengap; umap-learn then starts from its seeded random layout, which stays reproducible.
+    spectral_failed = any("Spectral initialisation failed" in str(w.message) for w in caught)
+    return coords, "random (spectral failed)" if spectral_failed else "spectral"
 
 
 def umap_embedding(features: Mapping[str, np.ndarray], *, config: UMAPConfig = UMAPConfig(),
                    cache_dir: Path | None = None) -> pd.DataFrame:
     """Joint embedding of ``{model label: (n_items, hidden)}`` (one layer, one task group).
 
-    Returns rows (model, item, x, y); ``item`` is the row index within that model's array.
+    Returns rows (model, item, x, y, init); ``item`` is the row index within that model's array, ``init``
+    the initialisation umap-learn used.
     """
     if not features:
         raise ValueError("no features given")
@@ -52,20 +61,20 @@ def umap_embedding(features: Mapping[str, np.ndarray], *, config: UMAPConfig = U
     if len(widths) != 1 or any(a.ndim != 2 for a in arrays):
         raise ValueError(f"each model needs a (n_items, hidden) array of one hidden size; got "
                          f"{ {m: a.shape for m, a in zip(labels, arrays)} }")
-    key_config = {"kind": "umap", "labels": labels, "features": arrays_hash(arrays), **asdict(config),
+    key_config = {"kind": "umap", "fit_version": 2, "labels": labels, "features": arrays_hash(arrays), **asdict(config),
                   "umap_version": metadata.version("umap-learn")}
     key = config_key(key_config)
     path = (Path(cache_dir) if cache_dir is not None else results_dir() / "umap") / f"{key}.npz"
     if path.exists():
         stored, _ = load_npz(path)
     else:
-        coords = _fit(np.concatenate(arrays), config)
+        coords, init = _fit(np.concatenate(arrays), config)
         stored = {"model": np.concatenate([np.full(len(a), m) for m, a in zip(labels, arrays)]),
                   "item": np.concatenate([np.arange(len(a)) for a in arrays]),
-                  "x": coords[:, 0], "y": coords[:, 1]}
+                  "x": coords[:, 0], "y": coords[:, 1], "init": np.array(init)}
         save_npz_atomic(path, stored, meta=provenance(key_config, seed=config.random_state))
     return pd.DataFrame({"model": stored["model"].astype(str), "item": stored["item"],
-                         "x": stored["x"], "y": stored["y"]})
+                         "x": stored["x"], "y": stored["y"], "init": str(stored["init"])})
 
 
 def umap_by_group(features: Mapping[str, Mapping[str, np.ndarray]], *, config: UMAPConfig = UMAPConfig(),

@@ -43,3 +43,25 @@ def test_coordinates_are_cached(tmp_path, monkeypatch):
 def test_mismatched_widths_are_refused(tmp_path):
     with pytest.raises(ValueError, match="hidden size"):
         umap_embedding({"a": np.zeros((5, 3)), "b": np.zeros((5, 4))}, cache_dir=tmp_path)
+def test_a_failed_spectral_start_is_recorded_not_printed(tmp_path, monkeypatch):
+    """umap-learn warns on stderr and falls back to a seeded random start when near-duplicate states leave no
+    eigengap (the book builds with stderr as an error): the fallback is kept, recorded in ``init``."""
+    import warnings
+
+    import umap
+
+    original = umap.UMAP.fit_transform
+
+    def failing_spectral(self, x, *args, **kwargs):
+        warnings.warn("Spectral initialisation failed! The eigenvector solver\nfailed.", UserWarning)
+        return original(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(umap.UMAP, "fit_transform", failing_spectral)
+    x = np.random.default_rng(0).normal(size=(30, 6)).astype(np.float32)
+    with warnings.catch_warnings(record=True) as leaked:
+        warnings.simplefilter("always")
+        frame = umap_embedding({"base": x, "tuned": x + 1e-6}, cache_dir=tmp_path)
+    assert not [w for w in leaked if "Spectral" in str(w.message)]
+    assert set(frame["init"]) == {"random (spectral failed)"}
+    monkeypatch.undo()
+    assert set(umap_embedding({"base": x}, cache_dir=tmp_path / "b")["init"]) == {"spectral"}
