@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from mathxfer.identity import model_identity
 from mathxfer.paths import REPO_ROOT, data_dir
 
 
@@ -57,6 +58,15 @@ def _resolve(name_or_path: str | Path, gguf_file: str | Path | None) -> tuple[st
         f"no model at {path} (also tried {REPO_ROOT / path}). Fix: pass an existing model directory, a .gguf "
         f"file, or a hub id like 'HuggingFaceTB/SmolLM2-135M-Instruct'; the micro base is {micro_base_dir()} "
         "(rebuild it with `python -m mathxfer.micro.pretrain`)")
+
+
+def identity(name_or_path: str | Path, *, gguf_file: str | Path | None = None, revision: str | None = None) -> str:
+    """What identifies the model ``load_model`` would load (same path rules), for cache and run keys: a hash
+    of its defining files when local, ``id@revision`` on the hub."""
+    source, gguf, local = _resolve(name_or_path, gguf_file)
+    if local:
+        return model_identity(Path(source) / gguf if gguf else source)
+    return model_identity(f"{source}/{gguf}" if gguf else source, revision)
 
 
 def _hub_error(source: str, err: Exception) -> ModelNotFoundError:

@@ -39,7 +39,6 @@ from mathxfer.models import load_model, load_tokenizer
 from mathxfer.paths import REPO_ROOT, results_dir
 from mathxfer.provenance import config_key, write_json_atomic
 
-RL_METHODS = ("grpo",)  # recipe methods that count as RL; every other post-training method is SFT
 NON_MATH: tuple[Group, ...] = ("other", "non")
 _INFO = ["model", "arm", "seed", "kind"]
 
@@ -69,23 +68,14 @@ def resolve_path(path: str | Path) -> str:
     return str(p.resolve()) if p.exists() else str(path)
 
 
-def arm_kind(profile: str, arm: str) -> str:
-    """'RL' or 'SFT', from the arm's recipe method (falls back to the name if no recipe exists)."""
-    from mathxfer.train.recipes import read_recipe, recipe_path
-
-    try:
-        method = str(read_recipe(recipe_path(profile, arm)).get("method", ""))
-    except Exception:  # noqa: BLE001 - a missing/invalid recipe only loses the lookup, the name still tells
-        method = arm
-    return "RL" if any(m in method.lower() for m in RL_METHODS) else "SFT"
-
-
 def base_ref(path: str, revision: str | None = None) -> ModelRef:
     return ModelRef("base", resolve_path(path), revision=revision)
 
 
 def study_models(results: Any, all_seeds: bool = False) -> list[ModelRef]:
     """The tuned models of a ``StudyResults``: the first seed of each arm, or every (arm, seed)."""
+    from mathxfer.train.recipes import arm_kind  # late: recipes pull in TRL
+
     profile = results.config.profile
     first_seed = min(r["seed"] for r in results.runs) if results.runs else None
     refs = []
@@ -110,10 +100,13 @@ def _with_info(frame: pd.DataFrame, models: Sequence[ModelRef], groups: Mapping[
     return out.assign(group=out["benchmark"].map(groups))
 
 
+def _is_first_seed(frame: pd.DataFrame) -> pd.Series:
+    return frame["seed"] == frame.groupby("arm")["seed"].transform("min")
+
+
 def first_seed(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows of each arm's first seed, labelled by arm: figures show one model per arm, tables all seeds."""
-    first = frame.groupby("arm")["seed"].transform("min")
-    return frame[frame["seed"] == first].assign(model=lambda d: d["arm"]).reset_index(drop=True)
+    return frame[_is_first_seed(frame)].assign(model=lambda d: d["arm"]).reset_index(drop=True)
 
 
 def seed_mean(frame: pd.DataFrame, value: str, keys: Sequence[str] = ("benchmark",)) -> pd.DataFrame:
@@ -250,8 +243,8 @@ def latent_analysis(base: ModelRef, models: Sequence[ModelRef], texts: Mapping[s
         pooling = _pooling_frame(d_star, other_d, config)
     coords = None
     if config.umap:
-        first = {m.arm: min(r.seed for r in models if r.arm == m.arm) for m in models}
-        shown = {m.label for m in models if m.seed == first[m.arm]}
+        info = _model_info(models)
+        shown = set(info.loc[_is_first_seed(info), "model"])
         feats = umap_features({base.label: base_states, **{k: v for k, v in states.items() if k in shown}},
                               groups, config.umap_layer)  # one cloud per arm (its first seed) stays readable
         coords = umap_by_group(feats, config=config.umap_config)

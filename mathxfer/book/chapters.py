@@ -45,6 +45,14 @@ STUDY: Mapping[str, Any] = {
     "workers": 2,  # runs trained side by side, one thread each
 }
 
+# The latent and token chapters analyse the same models the same way.
+ANALYSIS: Mapping[str, Any] = {
+    **STUDY,
+    "n_samples": 100,  # items per task family
+    "max_tokens": 128,  # tokens per text (latent) / response tokens scored per sample (tokens)
+    "all_seeds": True,  # every seed of every arm (False: the first seed only, faster)
+}
+
 CHAPTERS: tuple[Chapter, ...] = (
     Chapter(
         name="survey",
@@ -79,25 +87,17 @@ CHAPTERS: tuple[Chapter, ...] = (
         notebook="notebooks/latent.ipynb",
         title="Latent space: how far does post-training move the representations?",
         defaults={
-            **STUDY,
-            "n_samples": 100,  # items per task family
+            **ANALYSIS,
             "seed": 42,
-            "max_tokens": 128,
             "layers": None,  # hidden_states indices; None: all
             "pooling": "mean_with_pad",
-            "all_seeds": True,  # every seed of every arm (False: the first seed only, faster)
         },
     ),
     Chapter(
         name="tokens",
         notebook="notebooks/tokens.ipynb",
         title="Token space: how far does post-training move the output distribution?",
-        defaults={
-            **STUDY,
-            "n_samples": 100,  # items per task family
-            "max_tokens": 128,  # response tokens scored per sample
-            "all_seeds": True,  # every seed of every arm (False: the first seed only, faster)
-        },
+        defaults=ANALYSIS,
     ),
 )
 

@@ -47,19 +47,18 @@ def _threads(n: int = 1) -> None:
 
 
 def evaluate_model(model_dir: str | Path, profile: str, eval_n: int) -> dict[str, Any]:
-    """Held-out accuracy per family and group of one model, cached in the results folder under a hash of
-    its weights (so a retrained model is re-evaluated and an unchanged one never is)."""
-    from mathxfer.models import load_model, load_tokenizer
+    """Held-out accuracy per family and group of one model, cached in the results folder under the model's
+    identity (so a retrained model is re-evaluated and an unchanged one never is)."""
+    from mathxfer.models import identity, load_model, load_tokenizer
     from mathxfer.paths import REPO_ROOT, results_dir
 
     model_dir = Path(model_dir) if Path(model_dir).is_absolute() else REPO_ROOT / model_dir
-    weights = sorted(model_dir.glob("*.safetensors"))
-    digest = hashlib.sha256(b"".join(w.read_bytes() for w in weights)).hexdigest()[:12] if weights else "none"
+    digest = hashlib.sha256(identity(model_dir).encode()).hexdigest()[:12]  # weights, config, tokenizer
     if profile == "micro":  # the held-out sets come from the world: another world is another evaluation
         from mathxfer.micro.world import fingerprint
 
         digest = f"w{fingerprint()}-{digest}"
-    cache = results_dir() / "eval-cache" / f"{profile}-n{eval_n}-v{EVAL_VERSION}-{digest}.json"  # keyed by weights
+    cache = results_dir() / "eval-cache" / f"{profile}-n{eval_n}-v{EVAL_VERSION}-{digest}.json"
     if cache.exists():
         return json.loads(cache.read_text())
     if profile != "micro":
@@ -184,9 +183,9 @@ def run_study(config: StudyConfig, log: TextIO | None = None) -> StudyResults:
 
 def sft_arms(config: StudyConfig) -> tuple[str, ...]:
     """The study's arms whose recipe is a form of SFT (every method but GRPO)."""
-    from mathxfer.train.recipes import read_recipe, recipe_path
+    from mathxfer.train.recipes import arm_kind
 
-    return tuple(a for a in config.arms if read_recipe(recipe_path(config.profile, a))["method"] != "grpo")
+    return tuple(a for a in config.arms if arm_kind(config.profile, a) == "SFT")
 
 
 def learning_rate_control(config: StudyConfig, learning_rate: float | None,

@@ -27,6 +27,7 @@ RECIPES_DIR = REPO_ROOT / "recipes"
 REQUIRED = ("method", "model_name_or_path", "dataset_name")
 DERIVED = ("output_dir",)  # set from the recipe's key, never by hand
 DISPLAY_ONLY = ("disable_tqdm",)  # change what is printed, not what is trained: kept out of the key
+RL_METHODS = ("grpo",)  # recipe methods that count as RL; every other post-training method is SFT
 
 
 class RecipeError(ValueError):
@@ -108,17 +109,22 @@ def read_recipe(path: Path | str, overrides: Mapping[str, Any] | None = None) ->
     return recipe_fields({**raw, **(overrides or {})}, str(path))
 
 
+def arm_kind(profile: str, arm: str) -> str:
+    """'RL' or 'SFT', from the arm's recipe method (falls back to the name if no recipe exists)."""
+    try:
+        method = str(read_recipe(recipe_path(profile, arm)).get("method", ""))
+    except Exception:  # noqa: BLE001 - a missing/invalid recipe only loses the lookup, the name still tells
+        method = arm
+    return "RL" if any(m in method.lower() for m in RL_METHODS) else "SFT"
+
+
 def run_inputs(fields: Mapping[str, Any]) -> dict[str, str]:
     """What a run's key must also hold beyond its recipe: the base model's identity (a retrained base at the
     same path is a new run) and the version of the data its dataset yields (a changed world is too)."""
-    from mathxfer.identity import model_identity
+    from mathxfer.models import identity
     from mathxfer.train.data import task_data
 
-    base = str(fields["model_name_or_path"])
-    local = Path(base) if Path(base).is_absolute() else REPO_ROOT / base
-    if fields.get("gguf_file"):
-        local = local / str(fields["gguf_file"])
-    return {"base_identity": model_identity(local if local.exists() else base),
+    return {"base_identity": identity(str(fields["model_name_or_path"]), gguf_file=fields.get("gguf_file")),
             "data_version": task_data(str(fields["dataset_name"])).version}
 
 
