@@ -1,6 +1,7 @@
 """The `mathxfer` command.
 
-    mathxfer book [--profile micro|smol|paper] [--only CHAPTER ...] [-p KEY=VALUE ...]
+    mathxfer study [--profile P | --study FILE] [--set KEY=VALUE] [--arm A] [--seed S] [--dry-run]
+    mathxfer book [--profile micro|smol|paper] [--study FILE] [--only CHAPTER ...] [-p KEY=VALUE ...]
     mathxfer survey ti [--reading pooled|literal|v1] [--scores FILE] [--extra FILE ...]
 """
 
@@ -14,11 +15,8 @@ from typing import Any
 import yaml
 
 from mathxfer.book.chapters import CHAPTERS, DEFAULT_PROFILE, PROFILES
+from mathxfer.errors import UsageError
 from mathxfer.eval.cli import add_commands as add_eval_commands
-
-
-class UsageError(ValueError):
-    """Bad command-line input; printed as one line, exit status 2."""
 
 
 def parse_parameter(text: str) -> tuple[str, Any]:
@@ -32,13 +30,46 @@ def parse_parameter(text: str) -> tuple[str, Any]:
         raise UsageError(f"parameter {key}: cannot read value {value!r} ({err})") from err
 
 
+def _study_spec(args: argparse.Namespace) -> Any:
+    from mathxfer.study import parse_set, read_study
+
+    if args.study and args.profile:
+        raise UsageError("pass --profile or --study, not both (a study file names its own profile)")
+    return read_study(args.study, None if args.study else (args.profile or DEFAULT_PROFILE), parse_set(args.set))
+
+
+def _study(args: argparse.Namespace) -> int:
+    from mathxfer.study.plan import plan_study
+    from mathxfer.study.run import describe_plan, run_study
+
+    spec = _study_spec(args)
+    for arm in args.arm:
+        if arm not in spec.arms:
+            raise UsageError(f"--arm {arm!r} is not an arm of {spec.source}; its arms are: {', '.join(spec.arms)}")
+    for seed in args.seed:
+        if seed not in spec.seeds:
+            raise UsageError(f"--seed {seed} is not a seed of {spec.source}; its seeds are: {spec.seeds}")
+    if args.dry_run:
+        runs = [r for r in plan_study(spec) if (not args.arm or r.arm in args.arm)
+                and (not args.seed or r.seed in args.seed)]
+        describe_plan(spec, runs, sys.stdout)
+        return 0
+    record = run_study(spec, arms=args.arm or None, seeds=args.seed or None)
+    if record is not None:
+        print(record.path)
+    return 0
+
+
 def _book(args: argparse.Namespace) -> int:
     from mathxfer.book.build import build_book
 
     params = dict(parse_parameter(p) for p in args.param)
+    spec = _study_spec(args)
     try:
-        result = build_book(profile=args.profile, only=args.only, parameters=params,
+        result = build_book(profile=spec.profile, only=args.only, parameters=params, study=spec,
                             progress=not args.quiet)
+    except UsageError:
+        raise
     except ValueError as err:
         raise UsageError(str(err)) from err
     return 0 if result.ok else 1
@@ -86,8 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     book = sub.add_parser("book", help="execute the chapter notebooks and build the HTML book into _build/html")
-    book.add_argument("--profile", default=DEFAULT_PROFILE, help=f"one of {', '.join(PROFILES)} "
-                      f"(default {DEFAULT_PROFILE})")
+    book.add_argument("--profile", choices=PROFILES, help=f"default {DEFAULT_PROFILE}")
+    book.add_argument("--study", metavar="FILE", help="a study file (a copy of recipes/<profile>/study.yaml)")
+    book.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a study key for this build (VALUE is YAML), e.g. --set seeds=[0]")
     book.add_argument("--only", action="append", metavar="CHAPTER",
                       help=f"build only this chapter (repeatable): {', '.join(c.name for c in CHAPTERS)}")
     book.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
@@ -107,6 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
     ti.set_defaults(func=_survey_ti)
     add_eval_commands(sub)
 
+    study = sub.add_parser("study", help="train every arm and seed of a study, evaluate and analyse them, and "
+                           "write its record (finished runs are reused, interrupted ones resumed)")
+    study.add_argument("--profile", choices=PROFILES, help=f"the profile's recipes/<profile>/study.yaml "
+                       f"(default {DEFAULT_PROFILE})")
+    study.add_argument("--study", metavar="FILE", help="a study file (a copy of recipes/<profile>/study.yaml)")
+    study.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a study key (VALUE is YAML; dotted for sections), e.g. --set seeds=[0] "
+                       "--set evaluation.eval_n=50")
+    study.add_argument("--arm", action="append", default=[], help="train only this arm now (repeatable)")
+    study.add_argument("--seed", action="append", default=[], type=int, help="train only this seed now (repeatable)")
+    study.add_argument("--dry-run", action="store_true", help="print the plan: each run's resolved TRL config, "
+                       "whether it is reused, and the launch command; trains nothing")
+    study.set_defaults(func=_study)
+
     trainer = sub.add_parser("train", help="post-train one arm from a recipe (TRL); reused when finished, "
                              "resumed when interrupted")
     trainer.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES)
@@ -123,6 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except UsageError as err:
+    except UsageError as err:  # StudyError and RecipeError-derived messages included
         print(f"mathxfer {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 Group = Literal["math", "other", "non"]
+GROUPS: tuple[Group, ...] = ("math", "other", "non")
 
 BENCHMARK_GROUPS: dict[Group, tuple[str, ...]] = {
     "math": ("AIME24", "AIME25", "MATH500", "OlympiadBench"),

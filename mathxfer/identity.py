@@ -10,7 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from mathxfer.paths import results_dir
+from mathxfer.paths import file_hashes_path
 from mathxfer.provenance import write_json_atomic
 
 _CHUNK = 1 << 24
@@ -50,7 +50,7 @@ def model_identity(name_or_path: str | Path, revision: str | None = None) -> str
     files = sorted(p for p in (path.rglob("*") if path.is_dir() else [path]) if p.is_file() and defines_model(p))
     if not files:
         raise ValueError(f"model directory {path} holds no files; pass a checkpoint directory or a hub id")
-    memo_path = results_dir() / "file_hashes.json"
+    memo_path = file_hashes_path()
     memo: dict[str, str] = json.loads(memo_path.read_text()) if memo_path.exists() else {}
     digest = hashlib.sha256()
     for file in files:

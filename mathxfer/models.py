@@ -12,7 +12,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from mathxfer.identity import model_identity
-from mathxfer.paths import REPO_ROOT, data_dir
+from mathxfer.paths import REPO_ROOT, data_dir, repo_path
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -26,9 +26,7 @@ def micro_base_dir() -> Path:
 
 def _resolve(name_or_path: str | Path, gguf_file: str | Path | None) -> tuple[str, str | None, bool]:
     """(what to pass to from_pretrained, the gguf file name or None, whether it is local)."""
-    path = Path(name_or_path).expanduser()
-    if not path.exists() and not path.is_absolute() and (REPO_ROOT / path).exists():
-        path = REPO_ROOT / path  # notebooks run from their own folder; repo-relative paths still work
+    path = repo_path(name_or_path)  # notebooks run from their own folder; repo-relative paths still work
     if path.is_file():
         if path.suffix != ".gguf":
             raise ModelNotFoundError(f"{path} is a file but not a .gguf; pass a model directory or a GGUF file")

@@ -1,4 +1,15 @@
-"""The one place that knows the repository layout."""
+"""The one place that knows the repository layout and the results layout.
+
+Results (not committed) live under ``results_dir()``, one subfolder per kind, each named only here::
+
+    train/<profile>/<method>-<key>/   training runs (mathxfer.train.run documents a run folder)
+    eval/<model>-<key>/               benchmark evaluations (mathxfer.eval.runner)
+    micro-eval/<key>.json             held-out evaluations of micro models
+    study/<profile>-<key>/study.json  study records (mathxfer.study.record)
+    logs/                             trainer logs of study runs
+    hidden/ tokens/ umap/ responses/  analysis caches
+    file_hashes.json                  memo of file hashes behind model identities
+"""
 
 from __future__ import annotations
 
@@ -18,6 +29,49 @@ def paper_dir() -> Path:
     return data_dir() / "paper"
 
 
+def recipes_dir() -> Path:
+    return REPO_ROOT / "recipes"
+
+
 def results_dir() -> Path:
     """Computed results (evaluations, training runs), keyed by configuration; not committed."""
     return Path(os.environ.get("MATHXFER_RESULTS", REPO_ROOT / "results"))
+
+
+def train_dir(profile: str) -> Path:
+    return results_dir() / "train" / profile
+
+
+def eval_dir() -> Path:
+    return results_dir() / "eval"
+
+
+def micro_eval_dir() -> Path:
+    return results_dir() / "micro-eval"
+
+
+def study_dir() -> Path:
+    return results_dir() / "study"
+
+
+def logs_dir() -> Path:
+    return results_dir() / "logs"
+
+
+def cache_dir(kind: str) -> Path:
+    """An analysis cache: hidden, tokens, umap or responses."""
+    if kind not in ("hidden", "tokens", "umap", "responses"):
+        raise ValueError(f"unknown cache {kind!r}")
+    return results_dir() / kind
+
+
+def file_hashes_path() -> Path:
+    return results_dir() / "file_hashes.json"
+
+
+def repo_path(path: str | Path) -> Path:
+    """A repository-relative path works from any folder (notebooks run in notebooks/); others as given."""
+    p = Path(path).expanduser()
+    if not p.exists() and not p.is_absolute() and (REPO_ROOT / p).exists():
+        return REPO_ROOT / p
+    return p

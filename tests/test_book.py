@@ -66,18 +66,35 @@ def test_book_builds_with_every_page_and_progress(built):
     root, result, log = built
     html = root / "_build" / "html"
     assert (html / "index.html").exists()
-    for page in ("_build/executed/survey.html", "book/intro.html", "book/reproduction.html",
-                 "book/bibliography.html", "_build/executed/controlled.html"):
+    for page in ("_build/executed/micro/survey.html", "book/intro.html", "book/reproduction.html",
+                 "book/bibliography.html", "_build/executed/micro/controlled.html"):
         assert (html / page).exists(), page
-    placeholder = (html / "_build/executed/controlled.html").read_text()
+    placeholder = (html / "_build/executed/micro/controlled.html").read_text()
     assert "has not been executed in this build" in placeholder
     assert "[1/1] executing chapter 'survey'" in log
     assert all(run.ok for run in result.runs)
+    survey = (html / "_build/executed/micro/survey.html").read_text()
+    assert re.search(r"Profile <strong>micro</strong> · git <code[^>]*>(<span[^>]*>)?[0-9a-f]{7,}", survey), \
+        "the page opens with its provenance line"
+
+
+def test_another_profile_is_another_book(built):
+    """Building the smol book writes its own pages; the default book's pages are not touched."""
+    root, _, _ = built
+    default_page = root / "_build/html/_build/executed/micro/survey.html"
+    before = default_page.read_bytes(), default_page.stat().st_mtime_ns
+    log = io.StringIO()
+    result = build_book(profile="smol", only=["survey"], root=root, log=log, progress=False)
+    assert result.ok, log.getvalue()
+    assert result.index == root / "_build/smol/_build/html/index.html" and result.index.exists()
+    smol_page = (root / "_build/smol/_build/html/_build/executed/smol/survey.html").read_text()
+    assert "Profile <strong>smol</strong>" in smol_page
+    assert (default_page.read_bytes(), default_page.stat().st_mtime_ns) == before
 
 
 def test_pages_load_no_third_party_script(built):
     root, _, _ = built
-    page = (root / "_build/html/_build/executed/survey.html").read_text()
+    page = (root / "_build/html/_build/executed/micro/survey.html").read_text()
     sources = re.findall(r'<script[^>]+src="([^"]+)"', page) + re.findall(r'<link[^>]+href="([^"]+\.css[^"]*)"', page)
     assert sources and not [s for s in sources if s.startswith(("http:", "https:", "//"))]
     assert "cdn.jsdelivr" not in page and "unpkg.com/vega" not in page
@@ -86,7 +103,7 @@ def test_pages_load_no_third_party_script(built):
 def test_survey_page_draws_figure_2_offline(built, tmp_path):
     root, _, _ = built
     screenshot = tmp_path / "survey.png"
-    dom, console = load(root / "_build/html/_build/executed/survey.html", screenshot)
+    dom, console = load(root / "_build/html/_build/executed/micro/survey.html", screenshot)
     drawn = re.sub(r"<script.*?</script>", "", dom, flags=re.S)  # what is on the page, not in the JS
     assert "mathxfer-chart-error" not in drawn, console
     charts = re.findall(r'<div id="mathxfer-chart-[0-9a-f]+" class="mathxfer-chart[^"]*"[^>]*>(.*?)</svg>', dom, re.S)

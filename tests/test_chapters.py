@@ -7,7 +7,7 @@ import papermill
 import pytest
 import yaml
 
-from mathxfer.book.chapters import CHAPTERS, PROFILES, chapter
+from mathxfer.book.chapters import CHAPTERS, DEFAULT_PROFILE, PROFILES, chapter
 from mathxfer.book.execute import EXECUTED_DIR
 
 
@@ -32,7 +32,16 @@ def test_toc_lists_every_chapter(repo_root):
     toc = yaml.safe_load((repo_root / "_toc.yml").read_text())
     files = {entry["file"] for entry in toc["chapters"]}
     for ch in CHAPTERS:
-        assert f"{EXECUTED_DIR.as_posix()}/{ch.name}" in files
+        assert f"{EXECUTED_DIR.as_posix()}/{DEFAULT_PROFILE}/{ch.name}" in files
+
+
+def test_study_chapters_take_only_the_study():
+    """Everything a study owns lives in its study file: a chapter that reads a study takes `study` (and
+    display-only settings), never arms, seeds or step budgets."""
+    for ch in CHAPTERS:
+        if ch.uses_study:
+            assert "study" in ch.defaults
+            assert not {"arms", "seeds", "steps", "eval_n", "base_model", "workers", "n_samples"} & set(ch.defaults)
 
 
 def test_every_profile_resolves_every_chapter():

@@ -54,7 +54,10 @@ def test_survey_ti_takes_another_score_table_and_extra_models(tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["book", "--profile", "huge"], "unknown profile 'huge'; choose one of micro, smol, paper"),
+    (["book", "--profile", "huge"], "invalid choice: 'huge' (choose from 'micro', 'smol', 'paper')"),
+    (["study", "--profile", "micro", "--study", "x.yaml"], "pass --profile or --study, not both"),
+    (["study", "--study", "/nonexistent/study.yaml"], "no such study file"),
+    (["book", "--set", "seeds=[0, 0]"], "seeds lists a value twice"),
     (["book", "--only", "nope"], "unknown chapter 'nope'; the chapters are: survey, micro, controlled"),
     (["book", "-p", "colour=red"], "has no parameter 'colour'; its parameters are: data_dir, extra_results, profile"),
     (["book", "-p", "novalue"], "is not KEY=VALUE"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+from IPython.display import Markdown
 
 BASE_COLOR, TUNED_COLOR = "#1f77b4", "#ff7f0e"
 
@@ -44,9 +45,11 @@ def latent_shift_grid(points: pd.DataFrame, width: int = 170, height: int = 150,
         x="independent", y="independent")
 
 
-def umap_scatter(coords: pd.DataFrame, width: int = 260, height: int = 240) -> alt.FacetChart:
+def umap_scatter(coords: pd.DataFrame | None, width: int = 260, height: int = 240) -> alt.FacetChart | Markdown:
     """Joint UMAP per task group, coloured by model. ``coords``: ``umap_view.umap_by_group`` output
-    (group, model, item, x, y)."""
+    (group, model, item, x, y), or None when the study did not compute it."""
+    if coords is None:
+        return Markdown("The UMAP view was not computed (the study's `analysis.umap` is false).")
     _require(coords, {"group", "model", "item", "x", "y"}, "umap_view.umap_by_group")
     return alt.Chart(coords).mark_circle(size=25, opacity=0.7).encode(
         x=alt.X("x:Q", title="UMAP 1", axis=alt.Axis(labels=False)),

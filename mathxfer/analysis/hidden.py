@@ -6,7 +6,7 @@ with the BASE model's tokenizer for both models, left padding, every ``hidden_st
 
 Memory: per batch the model returns all layers; the requested ones are pooled at once and the rest
 dropped, so the working set is one batch of activations plus the output array (layers x texts x
-hidden, float16), preallocated. Results go to ``results_dir()/hidden/KEY.npz``; while a run is in
+hidden, float16), preallocated. Results go to ``results/hidden/KEY.npz``; while a run is in
 progress, finished chunks sit in ``KEY.partial/`` so a crash resumes from the last chunk.
 """
 
@@ -27,7 +27,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from mathxfer.identity import tokenizer_fingerprint
 from mathxfer.analysis.store import load_npz, save_npz_atomic, texts_hash
-from mathxfer.paths import results_dir
+from mathxfer import paths
 from mathxfer.provenance import config_key, provenance
 
 Pooling = Literal["mean_with_pad", "masked_mean", "last"]
@@ -72,15 +72,6 @@ class HiddenStates:
     features: np.ndarray  # (n_layers, n_texts, hidden), storage dtype
     key: str
     path: Path
-
-    def layer(self, layer: int) -> np.ndarray:
-        """One layer's features as float32 (the paper's PCA runs in float32)."""
-        if layer not in self.layers:
-            raise KeyError(f"layer {layer} was not extracted; available: {self.layers}")
-        return self.features[self.layers.index(layer)].astype(np.float32)
-
-    def stacked(self) -> np.ndarray:
-        return self.features.astype(np.float32)
 
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: Pooling) -> torch.Tensor:
@@ -169,7 +160,7 @@ def extract_hidden(model: ModelOrLoader, tokenizer: PreTrainedTokenizerBase, tex
         raise ValueError(f"{sum(not t for t in texts)} empty text(s); drop them before extracting")
     key_config = cache_key(model_id, tokenizer, texts, config)
     key = config_key(key_config)
-    root = Path(cache_dir) if cache_dir is not None else results_dir() / "hidden"
+    root = Path(cache_dir) if cache_dir is not None else paths.cache_dir("hidden")
     path = root / f"{key}.npz"
     if path.exists():
         arrays, _ = load_npz(path)

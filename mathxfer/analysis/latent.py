@@ -19,11 +19,6 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from mathxfer.groups import BENCHMARK_GROUPS, Group
-
-# Names the paper's CSVs use that differ from mathxfer.groups.
-BENCHMARK_ALIASES: dict[str, str] = {"LiveCodeBench": "LiveCodeBench-v2"}
-
 
 @dataclass(frozen=True)
 class PCAShift:
@@ -82,27 +77,3 @@ def shift_frames(shifts: Mapping[tuple[str, str], PCAShift]) -> tuple[pd.DataFra
     d_star = pd.DataFrame([(m, b, s.d_star) for (m, b), s in shifts.items()],
                           columns=["model", "benchmark", "d_star"])
     return points, d_star
-
-
-def benchmark_group(benchmark: str) -> Group:
-    name = BENCHMARK_ALIASES.get(benchmark, benchmark)
-    for group, names in BENCHMARK_GROUPS.items():
-        if name in names:
-            return group
-    raise KeyError(f"benchmark {benchmark!r} is in no group of mathxfer.groups.BENCHMARK_GROUPS; "
-                   "rename it or add an alias to latent.BENCHMARK_ALIASES")
-
-
-def group_mean_shift(d_star: pd.DataFrame) -> pd.DataFrame:
-    """Table 2: mean d* per benchmark group, one row per model, columns math / other / non
-    (plus n_<group>: how many benchmarks each mean covers)."""
-    missing = {"model", "benchmark", "d_star"} - set(d_star.columns)
-    if missing:
-        raise ValueError(f"d_star frame lacks columns {sorted(missing)} (use shift_frames)")
-    frame = d_star.assign(group=d_star["benchmark"].map(benchmark_group))
-    means = frame.pivot_table(index="model", columns="group", values="d_star", aggfunc="mean")
-    counts = frame.pivot_table(index="model", columns="group", values="d_star", aggfunc="count")
-    order = [g for g in BENCHMARK_GROUPS if g in means.columns]
-    out = means[order].join(counts[order].add_prefix("n_"))
-    out.columns.name = None
-    return out.reset_index()

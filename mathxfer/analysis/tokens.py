@@ -29,7 +29,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from mathxfer.identity import tokenizer_fingerprint
 from mathxfer.analysis.store import load_npz, save_npz_atomic, texts_hash
-from mathxfer.paths import results_dir
+from mathxfer import paths
 from mathxfer.provenance import config_key, provenance
 
 _FIELDS = ("token_id", "logp_tuned", "logp_base", "kl_full", "rank_tuned", "rank_base")
@@ -154,7 +154,7 @@ def score_responses(tuned: PreTrainedModel, base: PreTrainedModel, tuned_tokeniz
     """Teacher-forced scores of the tuned model's ``responses`` to ``prompts`` under both models.
 
     ``cache_ids`` = (tuned id, base id) from ``identity.model_identity`` enables the on-disk cache
-    ``results_dir()/tokens/KEY.npz``; without it nothing is stored.
+    ``results/tokens/KEY.npz``; without it nothing is stored.
     """
     check_same_tokenizer(tuned_tokenizer, base_tokenizer)
     if len(prompts) != len(responses):
@@ -164,7 +164,7 @@ def score_responses(tuned: PreTrainedModel, base: PreTrainedModel, tuned_tokeniz
         key_config = {"kind": "token_scores", "tuned": cache_ids[0], "base": cache_ids[1],
                       "tokenizer": tokenizer_fingerprint(base_tokenizer), "prompts": texts_hash(prompts),
                       "responses": texts_hash(responses), "n": len(prompts), **config.cache_fields()}
-        root = Path(cache_dir) if cache_dir is not None else results_dir() / "tokens"
+        root = Path(cache_dir) if cache_dir is not None else paths.cache_dir("tokens")
         path = root / f"{config_key(key_config)}.npz"
         if path.exists():
             arrays, _ = load_npz(path)

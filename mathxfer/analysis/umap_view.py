@@ -1,6 +1,6 @@
 """One joint 2-D UMAP of base, SFT and RL hidden states per task group (the book's addition; the
 paper has no UMAP). Seeded: a fixed ``random_state`` makes umap-learn run single-threaded and
-reproducible. Coordinates are cached under ``results_dir()/umap/KEY.npz`` so the book never recomputes.
+reproducible. Coordinates are cached under ``results/umap/KEY.npz`` so the book never recomputes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mathxfer.analysis.store import arrays_hash, load_npz, save_npz_atomic
-from mathxfer.paths import results_dir
+from mathxfer import paths
 from mathxfer.provenance import config_key, provenance
 
 
@@ -64,7 +64,7 @@ def umap_embedding(features: Mapping[str, np.ndarray], *, config: UMAPConfig = U
     key_config = {"kind": "umap", "fit_version": 2, "labels": labels, "features": arrays_hash(arrays), **asdict(config),
                   "umap_version": metadata.version("umap-learn")}
     key = config_key(key_config)
-    path = (Path(cache_dir) if cache_dir is not None else results_dir() / "umap") / f"{key}.npz"
+    path = (Path(cache_dir) if cache_dir is not None else paths.cache_dir("umap")) / f"{key}.npz"
     if path.exists():
         stored, _ = load_npz(path)
     else:

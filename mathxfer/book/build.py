@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mathxfer.book.assets import write_offline_assets
-from mathxfer.book.chapters import CHAPTERS, Chapter, chapter, check_profile
-from mathxfer.book.execute import ChapterRun, execute_chapter, executed_path, write_placeholder
+from mathxfer.book.chapters import CHAPTERS, DEFAULT_PROFILE, Chapter, chapter, check_profile
+from mathxfer.book.execute import EXECUTED_DIR, ChapterRun, execute_chapter, executed_path, write_placeholder
 from mathxfer.paths import REPO_ROOT
 
 STATIC_DIR = Path("_build") / "static"  # html_static_path in _config.yml
@@ -46,18 +46,54 @@ def select_chapters(only: Sequence[str] | None) -> list[Chapter]:
     return [chapter(name) for name in only] if only else list(CHAPTERS)
 
 
-def build_book(profile: str = "micro", only: Sequence[str] | None = None,
-               parameters: Mapping[str, Any] | None = None, root: Path = REPO_ROOT,
-               log: TextIO = sys.stderr, progress: bool = True) -> BookResult:
-    """Execute the selected chapters (all by default) and build ``_build/html`` under ``root``.
+def _toc(root: Path, profile: str) -> Path | None:
+    """The profile's table of contents: ``_toc.yml`` (the default profile's), or a copy of it that points at
+    the profile's executed chapters (written under _build)."""
+    if profile == DEFAULT_PROFILE:
+        return None
+    text = (root / "_toc.yml").read_text().replace(f"{EXECUTED_DIR.as_posix()}/{DEFAULT_PROFILE}/",
+                                                   f"{EXECUTED_DIR.as_posix()}/{profile}/")
+    path = root / "_build" / f"toc-{profile}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
 
-    ``parameters`` are user overrides; each must be a parameter of every selected chapter, so a typo is
-    an error before anything runs. Chapters not selected keep their last executed copy (or a placeholder).
+
+def html_dir(root: Path, profile: str) -> Path:
+    """Each profile is its own book: the default in _build/html, the others in _build/<profile>/_build/html."""
+    return root / HTML_DIR if profile == DEFAULT_PROFILE else root / "_build" / profile / HTML_DIR
+
+
+def _study_stage(spec: Any, log: TextIO) -> str:
+    """Train, evaluate and analyse the study outside any kernel; returns the record the chapters read."""
+    from mathxfer.study.run import run_study
+
+    print(f"study stage: {spec.source}", file=log, flush=True)
+    record = run_study(spec, out=log)
+    assert record is not None  # a whole study always ends in a record
+    return record.path
+
+
+def build_book(profile: str = DEFAULT_PROFILE, only: Sequence[str] | None = None,
+               parameters: Mapping[str, Any] | None = None, root: Path = REPO_ROOT,
+               log: TextIO = sys.stderr, progress: bool = True, study: Any = None) -> BookResult:
+    """Run the study stage, execute the selected chapters (all by default) and build the profile's HTML.
+
+    ``study`` is the study to run (a ``StudySpec``; default the profile's study file); ``parameters`` are user
+    overrides, each a parameter of every selected chapter, so a typo is an error before anything runs.
+    Chapters not selected keep their last executed copy (or a placeholder).
     """
     start = time.perf_counter()
     check_profile(profile)
     selected = select_chapters(only)
     plans = [(ch, ch.parameters(profile, parameters)) for ch in selected]  # validates before running
+    if any(ch.uses_study and params["study"] is None for ch, params in plans):
+        from mathxfer.study import read_study
+
+        spec = study if study is not None else read_study(profile=profile)
+        record = _study_stage(spec, log)
+        plans = [(ch, {**params, "study": record} if ch.uses_study and params["study"] is None else params)
+                 for ch, params in plans]
 
     runs: list[ChapterRun] = []
     for i, (ch, params) in enumerate(plans, 1):
@@ -68,16 +104,19 @@ def build_book(profile: str = "micro", only: Sequence[str] | None = None,
         print(f"[{i}/{len(plans)}] {ch.name}: {status} ({run.seconds:.1f}s)", file=log, flush=True)
         runs.append(run)
     for ch in CHAPTERS:
-        if not executed_path(root, ch).exists():
-            write_placeholder(root, ch)
+        if not executed_path(root, ch, profile).exists():
+            write_placeholder(root, ch, profile)
 
     print("writing offline JavaScript (vega, MathJax) and building HTML with Jupyter Book", file=log, flush=True)
     write_offline_assets(root / STATIC_DIR)
-    html = subprocess.run([*_jupyter_book(), "build", str(root), "--warningiserror", "--keep-going"],
+    toc = _toc(root, profile)
+    extra = [] if toc is None else ["--toc", str(toc), "--path-output", str(root / "_build" / profile)]
+    html = subprocess.run([*_jupyter_book(), "build", str(root), "--warningiserror", "--keep-going", *extra],
                           cwd=root, capture_output=True, text=True)
     if html.returncode != 0:
         print(html.stdout[-6000:], html.stderr[-6000:], sep="\n", file=log)
-    result = BookResult(runs, html.returncode == 0, root / HTML_DIR / "index.html", time.perf_counter() - start)
+    result = BookResult(runs, html.returncode == 0, html_dir(root, profile) / "index.html",
+                        time.perf_counter() - start)
     for run in runs:
         if not run.ok:
             print(f"chapter '{run.chapter}' failed: {run.error}\n  the executed copy with the traceback: "

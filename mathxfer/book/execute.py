@@ -13,7 +13,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from mathxfer.book.chapters import Chapter
 
-EXECUTED_DIR = Path("_build") / "executed"  # relative to the book root; _toc.yml points here
+EXECUTED_DIR = Path("_build") / "executed"  # relative to the book root: one folder per profile
 CELL_TIMEOUT_S = 1800
 
 
@@ -29,8 +29,9 @@ class ChapterRun:
         return not self.error
 
 
-def executed_path(root: Path, chapter: Chapter) -> Path:
-    return root / EXECUTED_DIR / f"{chapter.name}.ipynb"
+def executed_path(root: Path, chapter: Chapter, profile: str) -> Path:
+    """Where a profile's executed chapter lives: building one profile never overwrites another's page."""
+    return root / EXECUTED_DIR / profile / f"{chapter.name}.ipynb"
 
 
 def execute_chapter(root: Path, chapter: Chapter, parameters: dict[str, Any],
@@ -38,7 +39,7 @@ def execute_chapter(root: Path, chapter: Chapter, parameters: dict[str, Any],
     """Run one chapter. A failure is returned (chapter, cell, error), not raised, so the other
     chapters still build; papermill leaves the executed copy with the error at the failing cell."""
     source = root / chapter.notebook
-    output = executed_path(root, chapter)
+    output = executed_path(root, chapter, parameters["profile"])
     output.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     error = ""
@@ -54,13 +55,13 @@ def execute_chapter(root: Path, chapter: Chapter, parameters: dict[str, Any],
     return ChapterRun(chapter.name, output, time.perf_counter() - start, error)
 
 
-def write_placeholder(root: Path, chapter: Chapter) -> Path:
+def write_placeholder(root: Path, chapter: Chapter, profile: str) -> Path:
     """A page for a chapter that was never executed, so the table of contents always resolves."""
-    output = executed_path(root, chapter)
+    output = executed_path(root, chapter, profile)
     output.parent.mkdir(parents=True, exist_ok=True)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(
         f"# {chapter.title}\n\nThis chapter has not been executed in this build. "
-        f"Run `mathxfer book --only {chapter.name}` to execute it.")]
+        f"Run `mathxfer book --profile {profile} --only {chapter.name}` to execute it.")]
     nbformat.write(nb, output)
     return output

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
-from mathxfer.controlled.study import StudyResults
-from mathxfer.controlled.tables import gains, paper_group_gains
+from mathxfer.controlled.tables import gains, paper_group_gains, paper_models
+from mathxfer.study.record import StudyRecord
 
 
 def _mean_sd(values: pd.Series) -> str:
@@ -18,10 +18,11 @@ def _group_gain(g: pd.DataFrame, arm: str, group: str) -> pd.Series:
     return g[(g["arm"] == arm) & (g["name"] == group)]["gain"]
 
 
-def agreement(results: StudyResults) -> Markdown:
+def agreement(record: StudyRecord) -> Markdown:
     """Each of the paper's claims, checked against our group gains (mean over seeds, sd as the spread)."""
-    g = gains(results, "group")
-    arms = results.config.arms
+    g = gains(record, "group")
+    arms = record.arms
+    twins = paper_models(record)
 
     lines = []
     for arm in arms:
@@ -33,61 +34,69 @@ def agreement(results: StudyResults) -> Markdown:
     def gains_beyond_spread(values: pd.Series) -> bool:
         return values.mean() > 0 and (len(values) < 2 or values.mean() > values.std())
 
-    paper = paper_group_gains()
+    paper = paper_group_gains(record)
     claims = []
-    if "grpo" in arms:
-        rl_non = _group_gain(g, "grpo", "non").mean()
-        claims.append(("RL gains math (by more than the seed spread)",
-                       gains_beyond_spread(_group_gain(g, "grpo", "math"))))
-        for sft in [a for a in ("sft-think", "sft-nothink") if a in arms]:
+    rl_arms = [a for a in arms if record.kind_of(a) == "RL"]
+    for rl in rl_arms:
+        rl_non = _group_gain(g, rl, "non").mean()
+        claims.append((f"RL ({rl}) gains math (by more than the seed spread)",
+                       gains_beyond_spread(_group_gain(g, rl, "math"))))
+        for sft in [a for a in arms if record.kind_of(a) == "SFT" and "SFT" in twins.get(a, "")]:
             claims.append((f"SFT ({sft}) gains math (by more than the seed spread)",
                            gains_beyond_spread(_group_gain(g, sft, "math"))))
-            claims.append((f"RL keeps non-reasoning better than {sft}", rl_non > _group_gain(g, sft, "non").mean()))
+            claims.append((f"RL ({rl}) keeps non-reasoning better than {sft}",
+                           rl_non > _group_gain(g, sft, "non").mean()))
     verdicts = "\n".join(f"- {text}: **{'agrees' if ok else 'does not agree'}** with the paper" for text, ok in claims)
-    ref = ", ".join(f"{arm} {paper.at[arm, 'math']:+.1f} / {paper.at[arm, 'non']:+.1f}"
-                    for arm in paper.index if arm in arms)
+    ref = ", ".join(f"{arm} ({paper.at[arm, 'paper model']}) {paper.at[arm, 'math']:+.1f} / "
+                    f"{paper.at[arm, 'non']:+.1f}" for arm in paper.index) or "no arm has a Table 1 twin"
     return Markdown("Group gains over the base (mean ± sd over seeds):\n\n" + "\n".join(lines)
                     + f"\n\nThe paper's math / non-reasoning gains: {ref}.\n\n" + verdicts)
 
 
-def _recipe_lr(results: StudyResults, arm: str) -> float:
-    from mathxfer.train.recipes import read_recipe, recipe_path
-
-    return float(read_recipe(recipe_path(results.config.profile, arm), results.config.overrides)["learning_rate"])
-
-
-def learning_rate_table(results: StudyResults, control: StudyResults | None) -> pd.DataFrame | Markdown:
+def learning_rate_table(record: StudyRecord) -> pd.DataFrame | Markdown:
     """Group gains (mean ± sd over seeds) of every arm at its recipe's learning rate and of the SFT arms
     again at the control's: one row per (arm, learning rate)."""
-    if control is None:
-        return Markdown("The learning-rate control was not run (`control_lr=None`).")
+    controls = [v for v in record.variants() if v != "main"]
+    if not controls:
+        return Markdown("The learning-rate control was not run (the study's `controls.learning_rate` is null).")
     rows = []
-    for study in (results, control):
-        g = gains(study, "group")
-        for arm in study.config.arms:
-            row = {"arm": arm, "learning rate": f"{_recipe_lr(study, arm):.0e}"}
+    for variant in ["main", *controls]:
+        g = gains(record, "group", variant)
+        for run in dict.fromkeys(r.arm for r in record.select(variant)):
+            row = {"arm": run, "learning rate": f"{record.learning_rate(run, variant):.0e}"}
             for group, label in (("math", "math"), ("other", "other"), ("non", "non-reasoning")):
-                row[label] = _mean_sd(_group_gain(g, arm, group))
+                row[label] = _mean_sd(_group_gain(g, run, group))
             rows.append(row)
-    order = list(results.config.arms)
+    order = list(record.arms)
     return pd.DataFrame(rows).sort_values("arm", key=lambda s: s.map(order.index), kind="stable").set_index(
         ["arm", "learning rate"])
 
 
-def learning_rate_summary(results: StudyResults, control: StudyResults | None) -> Markdown:
+def learning_rate_summary(record: StudyRecord) -> Markdown:
     """Does an SFT arm still forget non-reasoning skills when it trains at RL's learning rate?"""
-    if control is None:
+    controls = [v for v in record.variants() if v != "main"]
+    if not controls:
         return Markdown("")
-    lr = f"{control.config.overrides['learning_rate']:.0e}"
-    own, ctl = gains(results, "group"), gains(control, "group")
+    variant = controls[0]
+    lr = f"{record.spec.controls.learning_rate:.0e}"
+    own, ctl = gains(record, "group"), gains(record, "group", variant)
 
     def forgets(values: pd.Series) -> bool:
         return values.mean() < 0 and (len(values) < 2 or -values.mean() > values.std())
 
     lines = []
-    for arm in control.config.arms:
+    for arm in dict.fromkeys(r.arm for r in record.select(variant)):
         before, after = _group_gain(own, arm, "non"), _group_gain(ctl, arm, "non")
-        lines.append(f"- **{arm}**: non-reasoning {_mean_sd(before)} points at lr {_recipe_lr(results, arm):.0e}, "
+        lines.append(f"- **{arm}**: non-reasoning {_mean_sd(before)} points at lr {record.learning_rate(arm):.0e}, "
                      f"{_mean_sd(after)} at lr {lr}: "
                      + ("still forgets" if forgets(after) else "no forgetting beyond the seed spread"))
     return Markdown(f"Each SFT arm again at lr {lr}, everything else equal:\n\n" + "\n".join(lines))
+
+
+def sigma_note(record: StudyRecord) -> Markdown:
+    """Which spread the pooled TI divides by, and why the TI can be undefined here."""
+    from mathxfer.controlled.tables import sigma_source
+
+    return Markdown(f"The pooled $\\sigma$ is taken over {sigma_source(record)}. A TI is undefined (empty) where "
+                    "its group's domain index has no headroom to weigh (the base scores 100% on every task of the "
+                    "group) or the math index is zero.")

@@ -10,18 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from mathxfer.eval.specs import Sampling
-
-
-@dataclass(frozen=True)
-class Generation:
-    text: str
-    num_tokens: int
-    finish_reason: str      # "stop" (EOS or a stop string) or "length" (hit max_new_tokens)
+from mathxfer.generation import Generation, generate
 
 
 class Backend(Protocol):
@@ -34,11 +27,6 @@ class Backend(Protocol):
                  seed: int = 0) -> list[list[Generation]]: ...
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[float]: ...
-
-
-def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
-    cuts = [text.find(s) for s in stop if s and s in text]
-    return (text[: min(cuts)], True) if cuts else (text, False)
 
 
 def render_chat(tokenizer: Any, prompt: str, *, thinking: bool) -> str:
@@ -96,38 +84,9 @@ class TransformersBackend:
 
     def generate(self, prompts: Sequence[str], sampling: Sampling, *, stop: Sequence[str] = (),
                  seed: int = 0) -> list[list[Generation]]:
-        import torch
-
-        out: list[list[Generation]] = []
-        for start in range(0, len(prompts), self.batch_size):
-            batch = list(prompts[start:start + self.batch_size])
-            torch.manual_seed(seed + start)  # reproducible for a given run and batch
-            enc = self.tok(batch, return_tensors="pt", padding=True, add_special_tokens=False)
-            kwargs: dict[str, Any] = dict(max_new_tokens=sampling.max_new_tokens, use_cache=True,
-                                          num_return_sequences=sampling.n, pad_token_id=self.tok.pad_token_id)
-            if sampling.greedy:
-                kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-            else:
-                kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
-            if stop:
-                kwargs.update(stop_strings=list(stop), tokenizer=self.tok)
-            with torch.inference_mode():
-                seqs = self.model.generate(**enc, **kwargs)
-            new = seqs[:, enc["input_ids"].shape[1]:]
-            eos = {self.tok.eos_token_id, *(self.model.generation_config.eos_token_id or [])
-                   } if isinstance(self.model.generation_config.eos_token_id, list) else \
-                {self.tok.eos_token_id, self.model.generation_config.eos_token_id}
-            for i in range(len(batch)):
-                gens = []
-                for row in new[i * sampling.n:(i + 1) * sampling.n]:
-                    ids = [t for t in row.tolist() if t != self.tok.pad_token_id or t in eos]
-                    ended = any(t in eos for t in ids)
-                    if ended:
-                        ids = ids[: next(k for k, t in enumerate(ids) if t in eos)]
-                    text, stopped = cut_at_stop(self.tok.decode(ids, skip_special_tokens=True), stop)
-                    gens.append(Generation(text, len(ids), "stop" if ended or stopped else "length"))
-                out.append(gens)
-        return out
+        return generate(self.model, self.tok, prompts, max_new_tokens=sampling.max_new_tokens, n=sampling.n,
+                        greedy=sampling.greedy, temperature=sampling.temperature, top_p=sampling.top_p,
+                        stop=stop, seed=seed, batch_size=self.batch_size)
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[float]:
         """Sum of log p(continuation | context) per request, lm-eval style (context tokens fixed)."""

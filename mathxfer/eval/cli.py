@@ -6,13 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from mathxfer.errors import UsageError
+
 SUITE_HELP = "paper (all 12), math, other, non, or comma-separated benchmark names (default paper)"
-
-
-def _usage(message: str) -> Exception:
-    from mathxfer.cli import UsageError
-
-    return UsageError(message)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -22,9 +18,9 @@ def _eval(args: argparse.Namespace) -> int:
     try:
         benchmarks = resolve_suite(args.suite)
     except ValueError as err:
-        raise _usage(str(err)) from err
+        raise UsageError(str(err)) from err
     if args.limit is not None and args.limit <= 0:
-        raise _usage(f"--limit {args.limit}: give a positive number of items per benchmark")
+        raise UsageError(f"--limit {args.limit}: give a positive number of items per benchmark")
     cfg = EvalConfig(model=args.model, benchmarks=benchmarks, gguf_file=args.gguf_file, base=args.base,
                      name=args.name, limit=args.limit, data_dir=args.data_dir, out=args.out, seed=args.seed,
                      thinking=args.thinking == "on", max_new_tokens=args.max_new_tokens,
@@ -33,12 +29,12 @@ def _eval(args: argparse.Namespace) -> int:
     try:
         path, outcomes = run_eval(cfg)
     except (FileNotFoundError, OSError, RuntimeError) as err:
-        raise _usage(str(err).splitlines()[0] if str(err) else repr(err)) from err
+        raise UsageError(str(err).splitlines()[0] if str(err) else repr(err)) from err
     for o in outcomes:
         score = f"{o.score:.1f}" if o.score is not None else "-"
         print(f"{o.benchmark}\t{o.status}\t{score}\tn={o.n_items}\tnew={o.n_new}")
     if not any(o.score is not None for o in outcomes):
-        raise _usage("no benchmark could be evaluated (all missing); pass --data-dir or check hub access")
+        raise UsageError("no benchmark could be evaluated (all missing); pass --data-dir or check hub access")
     print(f"scores: {path}")
     return 0
 
@@ -48,11 +44,11 @@ def _regrade(args: argparse.Namespace) -> int:
     from mathxfer.eval.specs import SPECS
 
     if args.benchmark not in SPECS:
-        raise _usage(f"unknown benchmark {args.benchmark!r}; use one of {', '.join(SPECS)}")
+        raise UsageError(f"unknown benchmark {args.benchmark!r}; use one of {', '.join(SPECS)}")
     try:
         r = regrade_file(args.benchmark, args.responses, args.data_dir)
     except (FileNotFoundError, KeyError, ValueError) as err:
-        raise _usage(str(err)) from err
+        raise UsageError(str(err)) from err
     reported = RELEASED.get(args.benchmark, (None, None))[1]
     print(f"{r.benchmark}: {r.score:.1f}% ({r.n_correct}/{r.n} items correct"
           f"{'' if r.benchmark != 'IFEval' else ' at prompt level; score is instruction level'})"

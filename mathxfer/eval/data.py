@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mathxfer.eval.items import Item
 from mathxfer.eval.specs import BenchmarkSpec, spec as get_spec
 
 DATA_DIR_ENV = "MATHXFER_DATA_DIR"
@@ -27,15 +28,6 @@ LETTERS = "ABCDEFGHIJ"
 
 class BenchmarkMissing(FileNotFoundError):
     """A benchmark's data could not be found; the message says where we looked and how to provide it."""
-
-
-@dataclass(frozen=True)
-class Item:
-    id: str
-    fields: dict[str, Any]                  # what the prompt template is formatted with
-    gold: dict[str, Any]                    # what the grader needs (JSON-able)
-    choices: tuple[str, ...] = ()           # loglik benchmarks: the continuations to score
-    subset: str = ""                        # HaluEval: qa / dialogue / summarization
 
 
 @dataclass(frozen=True)

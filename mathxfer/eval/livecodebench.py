@@ -15,7 +15,7 @@ import re
 import zlib
 from typing import Any
 
-from mathxfer.eval.data import Item
+from mathxfer.eval.items import Item
 from mathxfer.eval.sandbox import Limits, run_python
 
 STDIN_HINT = ("Read the inputs from stdin solve the problem and write the answer to stdout (do not directly "

@@ -22,7 +22,7 @@ from mathxfer.eval.data import BenchmarkMissing, Item, load_items
 from mathxfer.eval.grading import grader_for
 from mathxfer.eval.records import aggregate, append_records, done_items, read_records
 from mathxfer.eval.specs import BenchmarkSpec, Sampling, spec as get_spec
-from mathxfer.paths import results_dir
+from mathxfer.paths import eval_dir
 from mathxfer.provenance import config_key, provenance, write_json_atomic
 from mathxfer.scores_file import ScoreRecord, write_scores
 
@@ -51,12 +51,14 @@ class EvalConfig:
         return self.name or (Path(self.gguf_file).stem if self.gguf_file else Path(self.model.rstrip("/")).name)
 
     def key_config(self) -> dict[str, Any]:
-        return {"model": self.model, "gguf_file": self.gguf_file, "seed": self.seed, "limit": self.limit,
+        from mathxfer.models import identity  # the one model identity: weights, not the path, key the run
+
+        return {"model": identity(self.model, gguf_file=self.gguf_file), "seed": self.seed, "limit": self.limit,
                 "thinking": self.thinking, "max_new_tokens": self.max_new_tokens, "backend": self.backend}
 
     def run_dir(self) -> Path:
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.display_name)[:60]
-        return Path(self.out or results_dir() / "eval") / f"{slug}-{config_key(self.key_config())}"
+        return (Path(self.out) if self.out else eval_dir()) / f"{slug}-{config_key(self.key_config())}"
 
     def sampling(self, spec: BenchmarkSpec) -> Sampling:
         return replace(spec.sampling, max_new_tokens=self.max_new_tokens or spec.sampling.max_new_tokens)
@@ -180,7 +182,8 @@ def _write_scores(cfg: EvalConfig, path: Path, outcomes: list[BenchmarkOutcome])
     if not previous:
         return
     run_info = json.loads((cfg.run_dir() / "run.json").read_text()) if (cfg.run_dir() / "run.json").is_file() else {}
-    config = {**cfg.key_config(), "base": cfg.base, "data_dir": cfg.data_dir, "batch_size": cfg.batch_size,
+    config = {**cfg.key_config(), "model_path": cfg.model, "gguf_file": cfg.gguf_file, "base": cfg.base,
+              "data_dir": cfg.data_dir, "batch_size": cfg.batch_size,
               "model_revision": run_info.get("revision", "unknown"),
               "benchmarks": _spec_summary(cfg, tuple(previous)),
               "missing": {o.benchmark: o.message for o in outcomes if o.status == "missing"}}

@@ -4,6 +4,7 @@ shipped base's held-out accuracy per family against the bands the design asks fo
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pandas as pd
 from IPython.display import Markdown
@@ -50,17 +51,21 @@ def training_summary() -> Markdown:
         f"{record.get('note', '')}")
 
 
-def accuracy_table(evaluation: dict[str, object]) -> pd.DataFrame:
-    """Held-out accuracy (%) per family and group, with the design band and whether the base is inside it."""
+def accuracy_table(base: dict[str, Any] | None) -> pd.DataFrame | Markdown:
+    """The base's held-out accuracy (%) per family and group (``base``: the micro study record's base entry),
+    with the design band and whether the base is inside it."""
+    if base is None:
+        return Markdown("This book was built for another profile; the micro base's accuracy is in the micro "
+                        "book (`mathxfer book`).")
     rows = []
-    families = evaluation["family"]
+    families = base["scores"]
     for group in world.GROUPS:
         for fam in world.families_of(group):
             if fam.name in families:
                 rows.append({"group": GROUP_LABELS[group], "family": fam.name,
-                             "accuracy": 100 * families[fam.name], "band": "", "in band": ""})
+                             "accuracy": families[fam.name], "band": "", "in band": ""})
         lo, hi = BANDS[group]
-        acc = 100 * evaluation["group"][group]
+        acc = base["group_scores"][group]
         rows.append({"group": GROUP_LABELS[group], "family": "(group)", "accuracy": acc,
                      "band": f"{lo:.0f}-{hi:.0f}", "in band": "yes" if lo <= acc <= hi else "no"})
     return pd.DataFrame(rows).set_index(["group", "family"])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
-import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from mathxfer.generation import generate_texts
 from mathxfer.groups import Group
 from mathxfer.micro import world
 from mathxfer.micro.grading import is_correct, render
@@ -44,23 +47,13 @@ class EvalResult:
         return [asdict(r) for r in self.records]
 
 
-@torch.no_grad()
 def generate(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, questions: Sequence[str],
              max_new_tokens: int, batch_size: int = 128, do_sample: bool = False,
              temperature: float = 1.0) -> list[str]:
-    """Responses (decoded, special tokens dropped) to ``questions``; left padding, greedy by default."""
-    if tokenizer.padding_side != "left":
-        raise ValueError("batched generation needs tokenizer.padding_side == 'left'; set it before calling")
-    model.eval()
-    out: list[str] = []
-    for start in range(0, len(questions), batch_size):
-        prompts = [render(q) for q in questions[start:start + batch_size]]
-        enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
-        kwargs = {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0} if do_sample else {"do_sample": False}
-        gen = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                             eos_token_id=tokenizer.eos_token_id, **kwargs)
-        out += tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-    return out
+    """Responses (special tokens dropped) to ``questions`` in the micro chat format, through the one
+    generation engine; greedy by default, sampling from the caller's seeded stream otherwise."""
+    return generate_texts(model, tokenizer, [render(q) for q in questions], max_new_tokens=max_new_tokens,
+                          batch_size=batch_size, greedy=not do_sample, temperature=temperature)
 
 
 def evaluate_items(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, items: Sequence[Item],
@@ -84,3 +77,34 @@ def heldout_items(n_per_group: int = 200) -> list[Item]:
 def evaluate(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, n_per_group: int = 200,
              batch_size: int = 128) -> EvalResult:
     return evaluate_items(model, tokenizer, heldout_items(n_per_group), batch_size)
+
+
+EVAL_VERSION = 1  # bump when the evaluation protocol changes, so cached evaluations are redone
+
+
+def evaluate_cached(model_dir: str | Path, n_per_group: int = 200) -> tuple[Path, dict[str, Any]]:
+    """The held-out evaluation of one micro model: (its file, its payload: accuracy per family and group
+    and every record), cached under the model's identity and the world's fingerprint, so a retrained model
+    or a changed world is evaluated anew and an unchanged one never is."""
+    import hashlib
+    import time
+
+    from mathxfer.models import identity, load_model, load_tokenizer
+    from mathxfer.paths import micro_eval_dir, repo_path
+    from mathxfer.provenance import provenance, write_json_atomic
+
+    model_dir = repo_path(model_dir).resolve()
+    model_id = identity(str(model_dir))
+    digest = hashlib.sha256(model_id.encode()).hexdigest()[:12]
+    path = micro_eval_dir() / f"w{world.fingerprint()}-n{n_per_group}-v{EVAL_VERSION}-{digest}.json"
+    if path.exists():
+        return path, json.loads(path.read_text())
+    start = time.perf_counter()
+    result = evaluate(load_model(str(model_dir)), load_tokenizer(str(model_dir)), n_per_group=n_per_group)
+    payload = {"model": str(model_dir), "model_identity": model_id, "eval_n": n_per_group,
+               "seconds": round(time.perf_counter() - start, 1),
+               "family": result.accuracy("family"), "group": result.accuracy("group"), "records": result.to_rows(),
+               "provenance": provenance({"model_identity": model_id, "eval_n": n_per_group,
+                                         "world": world.fingerprint(), "version": EVAL_VERSION})}
+    write_json_atomic(path, payload)
+    return path, payload

@@ -14,7 +14,7 @@ import trl
 class RunFields:
     """Fields every post-training arm shares (kept first in the YAML files)."""
 
-    model_name_or_path: str = field(default="", metadata={"help": "hub id, local HF dir, or 'micro-base'"})
+    model_name_or_path: str = field(default="", metadata={"help": "hub id, local HF dir (e.g. data/micro/base) or GGUF folder"})
     gguf_file: str | None = field(default=None, metadata={"help": "GGUF file inside model_name_or_path"})
     dataset_name: str = field(default="micro-math", metadata={"help": "a name in mathxfer.train.data.DATASETS"})
     dataset_size: int = field(default=3200, metadata={"help": "prompts drawn (all the same across arms)"})

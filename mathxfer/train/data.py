@@ -77,19 +77,19 @@ def _onpolicy_generic(rows_of: Callable[[Any], list[dict[str, Any]]]) -> Callabl
     def build(config: Any, model: Any, tokenizer: Any) -> Dataset:
         import torch
 
+        from mathxfer.eval.backends import render_chat
         from mathxfer.eval.grading import grade_math
+        from mathxfer.generation import generate
 
-        torch.manual_seed(config.seed)
+        torch.manual_seed(config.seed)  # one seeded stream for the whole pass
+        rows = rows_of(config)
+        prompts = [render_chat(tokenizer, row["question"] + RL_SUFFIX, thinking=False) for row in rows]
+        samples = generate(model, tokenizer, prompts, max_new_tokens=config.onpolicy_max_new_tokens,
+                           n=config.onpolicy_samples, greedy=False, temperature=config.onpolicy_temperature,
+                           batch_size=1)
         kept = []
-        for row in rows_of(config):
-            chat = tokenizer.apply_chat_template([{"role": "user", "content": row["question"] + RL_SUFFIX}],
-                                                 tokenize=False, add_generation_prompt=True)
-            enc = tokenizer(chat, return_tensors="pt", add_special_tokens=False).to(model.device)
-            out = model.generate(**enc, do_sample=True, temperature=config.onpolicy_temperature,
-                                 max_new_tokens=config.onpolicy_max_new_tokens,
-                                 num_return_sequences=config.onpolicy_samples, pad_token_id=tokenizer.pad_token_id)
-            texts = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-            good = [t for t in texts if grade_math(t, {"answer": row["answer"]}).score == 1.0]
+        for row, gens in zip(rows, samples):
+            good = [g.text for g in gens if grade_math(g.text, {"answer": row["answer"]}).score == 1.0]
             if good:
                 kept.append({"question": row["question"] + RL_SUFFIX, "response": good[0]})
         return _messages(kept, "response") if kept else Dataset.from_dict({"messages": []})

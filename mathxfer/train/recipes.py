@@ -1,7 +1,7 @@
 """Recipes: flat YAML files of a run config's fields plus ``method``, checked before anything trains.
 
     method: grpo
-    model_name_or_path: micro-base
+    model_name_or_path: data/micro/base
     learning_rate: 1.0e-4
     ...
 
@@ -19,18 +19,19 @@ from typing import Any
 
 import yaml
 
-from mathxfer.paths import REPO_ROOT, results_dir
+from mathxfer.errors import UsageError
+from mathxfer.paths import recipes_dir, train_dir
 from mathxfer.provenance import config_key
 from mathxfer.train.config import METHODS
 
-RECIPES_DIR = REPO_ROOT / "recipes"
+RECIPES_DIR = recipes_dir()
 REQUIRED = ("method", "model_name_or_path", "dataset_name")
 DERIVED = ("output_dir",)  # set from the recipe's key, never by hand
 DISPLAY_ONLY = ("disable_tqdm",)  # change what is printed, not what is trained: kept out of the key
 RL_METHODS = ("grpo",)  # recipe methods that count as RL; every other post-training method is SFT
 
 
-class RecipeError(ValueError):
+class RecipeError(UsageError):
     """A recipe that cannot run; the message names the file, the field and the fix."""
 
 
@@ -38,8 +39,11 @@ def recipe_path(profile: str, name: str) -> Path:
     return RECIPES_DIR / profile / f"{name}.yaml"
 
 
+STUDY_FILE = "study.yaml"  # beside the recipes, the study that runs them (mathxfer.study.spec)
+
+
 def available_recipes(profile: str) -> list[str]:
-    return sorted(p.stem for p in (RECIPES_DIR / profile).glob("*.yaml"))
+    return sorted(p.stem for p in (RECIPES_DIR / profile).glob("*.yaml") if p.name != STUDY_FILE)
 
 
 _SIMPLE = {"int": int, "float": float, "str": str, "bool": bool, "None": type(None)}
@@ -109,13 +113,9 @@ def read_recipe(path: Path | str, overrides: Mapping[str, Any] | None = None) ->
     return recipe_fields({**raw, **(overrides or {})}, str(path))
 
 
-def arm_kind(profile: str, arm: str) -> str:
-    """'RL' or 'SFT', from the arm's recipe method (falls back to the name if no recipe exists)."""
-    try:
-        method = str(read_recipe(recipe_path(profile, arm)).get("method", ""))
-    except Exception:  # noqa: BLE001 - a missing/invalid recipe only loses the lookup, the name still tells
-        method = arm
-    return "RL" if any(m in method.lower() for m in RL_METHODS) else "SFT"
+def method_kind(method: str) -> str:
+    """'RL' or 'SFT': what a recipe's ``method`` counts as in the paper's comparison."""
+    return "RL" if method in RL_METHODS else "SFT"
 
 
 def run_inputs(fields: Mapping[str, Any]) -> dict[str, str]:
@@ -128,15 +128,24 @@ def run_inputs(fields: Mapping[str, Any]) -> dict[str, str]:
             "data_version": task_data(str(fields["dataset_name"])).version}
 
 
-def build_config(fields: Mapping[str, Any], runs_dir: Path | None = None) -> Any:
-    """The TRL config for a validated recipe, with CPU defaults filled in when there is no GPU."""
-    import torch
-
+def run_dir(fields: Mapping[str, Any], runs_dir: Path | None = None) -> Path:
+    """The results folder of a validated recipe: keyed by every field that changes training and by
+    ``run_inputs``, so the same recipe (and seed) on the same base always lands in the same folder."""
     fields = dict(fields)
     method = fields.pop("method")
     key = config_key({"method": method, **{k: v for k, v in fields.items() if k not in DISPLAY_ONLY},
                       **run_inputs(fields)})
-    out = (runs_dir or results_dir() / "train") / fields.get("profile", "micro") / f"{method}-{key}"
+    profile = fields.get("profile", "micro")
+    return (runs_dir / profile if runs_dir else train_dir(profile)) / f"{method}-{key}"
+
+
+def build_config(fields: Mapping[str, Any], runs_dir: Path | None = None) -> Any:
+    """The TRL config for a validated recipe, with CPU defaults filled in when there is no GPU."""
+    import torch
+
+    out = run_dir(fields, runs_dir)
+    fields = dict(fields)
+    method = fields.pop("method")
     defaults: dict[str, Any] = {"report_to": "none", "save_strategy": "steps", "save_total_limit": 1}
     if not torch.cuda.is_available():
         defaults.update(use_cpu=True, bf16=False)  # TRL's defaults ask for bf16 and fail on a CPU

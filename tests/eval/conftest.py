@@ -11,7 +11,7 @@ from mathxfer.eval.testdata import benchmarks_dir
 def bench_dir():
     root = benchmarks_dir()
     if not (root / "math500").is_dir():
-        pytest.skip(f"offline benchmark copies not found at {root} (set MATHXFER_BENCHMARKS or put "
+        pytest.skip(f"offline benchmark copies not found at {root} (set MATHXFER_DATA_DIR or put "
                     "../shared/benchmarks beside the repo)")
     return root
 

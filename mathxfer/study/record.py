@@ -1,0 +1,199 @@
+"""The study record: ``results/study/<key>/study.json``, written atomically by ``mathxfer study`` when every
+run is trained and evaluated; the chapters read it and nothing else.
+
+It holds the resolved study, the tasks with their groups, the base and, for each run, its arm, seed, variant,
+method kind, model path, metrics path and evaluation path with the scores, plus provenance. ``load_record``
+finds the record of a study file by its key and verifies what it points at before anything is shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mathxfer.groups import Group
+from mathxfer.paths import study_dir
+from mathxfer.study.spec import (Analysis, Controls, Evaluation, Launcher, StudyError, StudySpec, read_study,
+                                 study_path)
+
+SCHEMA = "mathxfer/study@1"
+RECORD_FILE = "study.json"
+
+
+class StudyRecordMissing(StudyError):
+    """No (or no valid) record for a study: the message names the command that writes it."""
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    arm: str
+    seed: int
+    variant: str
+    kind: str  # RL or SFT
+    method: str
+    recipe: dict[str, Any]
+    output_dir: str
+    model_path: str
+    model_identity: str
+    metrics_path: str
+    eval_path: str
+    scores: dict[str, float]  # accuracy (%) per task
+    group_scores: dict[str, float]  # accuracy (%) per group
+    train_seconds: float
+    reused: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.arm} seed {self.seed}" + ("" if self.variant == "main" else f" ({self.variant})")
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    key: str
+    spec: StudySpec
+    groups: dict[str, Group]  # task -> group, in display order
+    base: dict[str, Any]  # model_path, model_identity, eval_path, scores, group_scores, missing
+    runs: list[RunEntry]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+    # ---- what the chapters read -------------------------------------------------------------
+    @property
+    def profile(self) -> str:
+        return self.spec.profile
+
+    @property
+    def arms(self) -> list[str]:
+        return list(self.spec.arms)
+
+    def variants(self) -> list[str]:
+        return list(dict.fromkeys(r.variant for r in self.runs))
+
+    def select(self, variant: str = "main") -> list[RunEntry]:
+        return [r for r in self.runs if r.variant == variant]
+
+    def tasks(self, group: str | None = None) -> list[str]:
+        return [t for t, g in self.groups.items() if group is None or g == group]
+
+    def accuracy(self, by: str = "task", variant: str = "main") -> pd.DataFrame:
+        """Long table: arm, seed, name (task or group), accuracy in percent; the base has seed -1."""
+        key = "scores" if by == "task" else "group_scores"
+        if by not in ("task", "group"):
+            raise ValueError(f"accuracy by 'task' or 'group', not {by!r}")
+        rows = [{"arm": "base", "seed": -1, "name": k, "accuracy": v} for k, v in self.base[key].items()]
+        for run in self.select(variant):
+            rows += [{"arm": run.arm, "seed": run.seed, "name": k, "accuracy": v}
+                     for k, v in getattr(run, key).items()]
+        return pd.DataFrame(rows, columns=["arm", "seed", "name", "accuracy"])
+
+    def metrics(self, variant: str = "main") -> pd.DataFrame:
+        """Every logged training step of every run: arm, seed, step and TRL's logged values."""
+        frames = []
+        for run in self.select(variant):
+            rows = [json.loads(line) for line in Path(run.metrics_path).read_text().splitlines() if line.strip()]
+            frame = pd.DataFrame([r for r in rows if "step" in r or "loss" in r])
+            frames.append(frame.assign(arm=run.arm, seed=run.seed))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def kind_of(self, arm: str) -> str:
+        return next(r.kind for r in self.runs if r.arm == arm)
+
+    def learning_rate(self, arm: str, variant: str = "main") -> float:
+        return float(next(r.recipe["learning_rate"] for r in self.runs if r.arm == arm and r.variant == variant))
+
+    def provenance_line(self) -> str:
+        sha = self.provenance.get("git_sha", "unknown")
+        return (f"Profile **{self.profile}** · study `{self.key}` · seeds {', '.join(map(str, self.spec.seeds))} · "
+                f"git `{sha[:12]}{'+dirty' if sha.endswith('+dirty') else ''}` · "
+                f"results of {self.provenance.get('created', 'unknown')[:10]}")
+
+    # ---- storage -----------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "key": self.key, "study": self.spec.as_dict(), "source": self.spec.source,
+                "groups": self.groups, "base": self.base, "runs": [dataclasses.asdict(r) for r in self.runs],
+                "provenance": self.provenance}
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any], path: str = "") -> StudyRecord:
+        if payload.get("schema") != SCHEMA:
+            raise StudyRecordMissing(f"{path}: not a {SCHEMA} study record (schema {payload.get('schema')!r}); "
+                                     "rerun `mathxfer study` for its study")
+        study = dict(payload["study"])
+        nested = {"evaluation": Evaluation, "analysis": Analysis, "controls": Controls, "launcher": Launcher}
+        for name, cls_ in nested.items():
+            if study.get(name) is not None:
+                study[name] = cls_(**study[name])
+        spec = StudySpec(**study, source=payload.get("source", ""))
+        return cls(payload["key"], spec, dict(payload["groups"]), payload["base"],
+                   [RunEntry(**r) for r in payload["runs"]], payload.get("provenance", {}), path)
+
+
+def record_path(key: str) -> Path:
+    return study_dir() / key / RECORD_FILE
+
+
+def file_digest(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _command(spec: StudySpec) -> str:
+    default = spec.source and Path(spec.source).resolve() == study_path(spec.profile).resolve()
+    return f"mathxfer study --profile {spec.profile}" if default else f"mathxfer study --study {spec.source}"
+
+
+def verify(record: StudyRecord) -> StudyRecord:
+    """Every model and evaluation the record names is still what was recorded; else a clear error."""
+    from mathxfer.models import identity
+
+    command = _command(record.spec)
+    for what, model, want, evaluation in [("the base", record.base["model_path"], record.base["model_identity"],
+                                           record.base["eval_path"]),
+                                          *[(r.label, r.model_path, r.model_identity, r.eval_path)
+                                            for r in record.runs]]:
+        if not Path(evaluation).is_file():
+            raise StudyRecordMissing(f"study record {record.path}: the evaluation of {what} ({evaluation}) is gone; "
+                                     f"run `{command}` to redo it")
+        try:
+            now = identity(model, gguf_file=record.spec.gguf_file if what == "the base" else None)
+        except (OSError, ValueError) as err:
+            raise StudyRecordMissing(f"study record {record.path}: {what} cannot be read ({err}); "
+                                     f"run `{command}`") from err
+        if now != want:
+            raise StudyRecordMissing(f"study record {record.path} is stale: {what} at {model} changed since it "
+                                     f"was recorded; run `{command}` to retrain and re-evaluate")
+    return record
+
+
+def read_record(path: str | Path) -> StudyRecord:
+    path = Path(path)
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise StudyRecordMissing(f"study record {path} cannot be read ({err}); rerun `mathxfer study`") from err
+    return StudyRecord.from_json(payload, str(path))
+
+
+def load_record(study: str | Path | None = None, profile: str = "micro") -> StudyRecord:
+    """The verified record of a study: ``study`` is a record (``study.json``), a study file, or None for the
+    profile's own ``recipes/<profile>/study.yaml``. A missing or stale record names the command to run."""
+    if study is not None and str(study).endswith(".json"):
+        return verify(read_record(study))
+    from mathxfer.study.plan import plan_study, study_key
+
+    spec = read_study(study, None if study is not None else profile)
+    key = study_key(spec, plan_study(spec))
+    path = record_path(key)
+    if not path.is_file():
+        raise StudyRecordMissing(f"no study record for {spec.source} (key {key}) in {study_dir()}: "
+                                 f"run `{_command(spec)}` first (the book's `mathxfer book` runs it too)")
+    return verify(read_record(path))

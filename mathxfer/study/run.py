@@ -1,0 +1,251 @@
+"""``mathxfer study``: train every (arm, seed) through ``mathxfer.train``, evaluate the base and every run,
+warm the analyses' caches, and write the study record.
+
+CPU profiles train in a pool of worker processes (one torch thread each: a 2-core machine trains two tiny
+models at once faster than one model with two threads), longest run first so that no core idles while one
+long run finishes alone. Launcher profiles train each run through ``accelerate launch`` on the node's GPUs.
+Finished runs and evaluations are reused, interrupted runs resume from their last checkpoint; trainer
+output goes to ``results/logs/``, the terminal gets one progress bar and a status line per run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from typing import Any, TextIO
+
+from mathxfer.paths import REPO_ROOT, logs_dir
+from mathxfer.provenance import provenance, write_json_atomic
+from mathxfer.study.plan import MAIN, PlannedRun, launch_command, plan_study, study_key
+from mathxfer.study.record import RunEntry, StudyRecord, record_path
+from mathxfer.study.spec import StudySpec
+
+
+def _quiet_worker(log_name: str) -> None:
+    """One torch thread, and this worker's output (trainer logs, warnings) into its log file."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+    path = logs_dir() / log_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def _base_entry(spec: StudySpec) -> dict[str, Any]:
+    from mathxfer.models import identity
+    from mathxfer.study.evaluation import evaluate
+
+    scores = evaluate(spec, spec.base_model)
+    return {"model_path": spec.base_model, "model_identity": identity(spec.base_model, gguf_file=spec.gguf_file),
+            "eval_path": scores.path, "scores": scores.task, "group_scores": scores.group, "missing": scores.missing}
+
+
+def _entry(spec: StudySpec, run: PlannedRun, reused: bool) -> RunEntry:
+    import json
+
+    from mathxfer.models import identity
+    from mathxfer.study.evaluation import evaluate
+
+    model = run.output_dir / "model"
+    scores = evaluate(spec, str(model), tuned_from=spec.base_model)
+    info = json.loads((run.output_dir / "run.json").read_text())
+    return RunEntry(run.arm, run.seed, run.variant, run.kind, run.method, run.fields, str(run.output_dir), str(model),
+                    identity(str(model)), str(run.output_dir / "metrics.jsonl"), scores.path, scores.task,
+                    scores.group, float(info.get("wall_seconds", 0.0)), reused)
+
+
+def _find(spec: StudySpec, arm: str, seed: int, variant: str) -> PlannedRun:
+    return next(r for r in plan_study(spec) if (r.arm, r.seed, r.variant) == (arm, seed, variant))
+
+
+def base_job(spec: StudySpec) -> dict[str, Any]:
+    _quiet_worker(f"{spec.profile}-base-eval.log")
+    return _base_entry(spec)
+
+
+def run_job(spec: StudySpec, arm: str, seed: int, variant: str) -> tuple[RunEntry, float]:
+    """Train (or reuse) one run and evaluate it, in a worker; returns its entry and the CPU seconds spent."""
+    _quiet_worker(f"{spec.profile}-{arm}-{variant}-seed{seed}.log".replace("=", ""))
+    from mathxfer.train import train
+    from mathxfer.train.recipes import build_config
+
+    cpu = time.process_time()
+    run = _find(spec, arm, seed, variant)
+    reused = run.finished
+    if not reused:
+        config = build_config({**run.fields, "disable_tqdm": True})
+        config._mathxfer_recipe = run.fields
+        train(config)
+    return _entry(spec, run, reused), time.process_time() - cpu
+
+
+def warm_job(record: StudyRecord, label: str) -> float:
+    _quiet_worker(f"{record.profile}-analysis.log")
+    from mathxfer.study.analyses import warm
+
+    cpu = time.process_time()
+    warm(record, label)
+    return time.process_time() - cpu
+
+
+def _launch(spec: StudySpec, run: PlannedRun, say: Callable[[str], None]) -> RunEntry:
+    """A launcher profile's run: ``accelerate launch ... -m mathxfer train ...`` on this node, then evaluation."""
+    reused = run.finished
+    if not reused:
+        command = launch_command(spec, run)
+        log = logs_dir() / f"{spec.profile}-{run.arm}-{run.variant}-seed{run.seed}.log".replace("=", "")
+        log.parent.mkdir(parents=True, exist_ok=True)
+        say(f"{run.label}: {command}  (log: {log})")
+        with log.open("a") as handle:
+            done = subprocess.run(command, shell=True, cwd=REPO_ROOT, stdout=handle, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            raise RuntimeError(f"{run.label}: `{command}` failed with exit status {done.returncode}; see {log}")
+    return _entry(spec, run, reused)
+
+
+def describe_plan(spec: StudySpec, runs: Sequence[PlannedRun], out: TextIO) -> None:
+    """``--dry-run``: every run's resolved TRL config, whether it is reused, and how it would train."""
+    from mathxfer.train.recipes import build_config
+
+    print(f"study {spec.source}: {len(runs)} runs ({', '.join(spec.arms)} x seeds {spec.seeds}"
+          + (f", controls lr={spec.controls.learning_rate:g}" if spec.controls.learning_rate else "") + ")", file=out)
+    print(f"record: {record_path(study_key(spec, list(plan_study(spec))))}", file=out)
+    for run in sorted(runs, key=lambda r: -r.cost()) if spec.launcher is None else runs:
+        config = build_config(run.fields)
+        state = "reused (finished)" if run.finished else "to train"
+        print(f"\n== {run.label} [{run.kind}, {run.method}]: {state}; {run.output_dir}", file=out)
+        if spec.launcher is not None:
+            print(f"   {launch_command(spec, run)}", file=out)
+        shown = {k: getattr(config, k) for k in sorted(run.fields) if k != "method" and hasattr(config, k)}
+        for key in ("output_dir", "max_steps", "learning_rate", "per_device_train_batch_size", "seed"):
+            shown[key] = getattr(config, key)
+        print("   " + ", ".join(f"{k}={v!r}" for k, v in sorted(shown.items())), file=out)
+
+
+class _Progress:
+    """One tqdm bar for the study on the terminal; a status line per finished job above it."""
+
+    def __init__(self, total: int, out: TextIO):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc="study", unit="job", file=out, dynamic_ncols=True,
+                        disable=not total)
+        self.out = out
+
+    def say(self, message: str) -> None:
+        self.bar.write(message, file=self.out)
+
+    def step(self, message: str) -> None:
+        self.say(message)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def run_study(spec: StudySpec, *, arms: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
+              out: TextIO = sys.stderr) -> StudyRecord | None:
+    """Train, evaluate and analyse the study; returns its record, or None when ``arms``/``seeds`` left
+    part of it untrained (the record is written only for a whole study)."""
+    start = time.perf_counter()
+    plan = plan_study(spec)
+    chosen = [r for r in plan if (not arms or r.arm in arms) and (seeds is None or r.seed in seeds)]
+    key = study_key(spec, plan)
+    whole = len(chosen) == len(plan)
+    todo = sorted(chosen, key=lambda r: -r.cost())  # longest first: no core idles at the end
+    models = len([r for r in plan if r.variant == MAIN]) if spec.analysis.all_seeds else len(spec.arms)
+    analyses = ((1 + models if spec.launcher is None else 0) + 1) if whole else 0
+    progress = _Progress(len(todo) + 1 + analyses, out)
+    progress.say(f"study {key}: {len(chosen)} of {len(plan)} runs, "
+                 f"{sum(r.finished for r in chosen)} already finished; "
+                 + (f"{spec.workers} worker(s)" if spec.launcher is None else f"via {spec.launcher.kind} launch"))
+    entries: dict[tuple[str, int, str], RunEntry] = {}
+    cpu_seconds = 0.0  # the workers' CPU time for training and evaluation (the schedule's lower bound)
+    runs_wall = 0.0
+    try:
+        if spec.launcher is not None:
+            base = _base_entry(spec)
+            progress.step("base: evaluated")
+            for run in todo:
+                entries[(run.arm, run.seed, run.variant)] = entry = _launch(spec, run, progress.say)
+                progress.step(_status(entry))
+            record = _assemble(spec, key, base, plan, entries)
+        else:
+            with ProcessPoolExecutor(max_workers=max(1, spec.workers), mp_context=get_context("spawn")) as pool:
+                futures: dict[Future[Any], str] = {pool.submit(run_job, spec, r.arm, r.seed, r.variant): r.label
+                                                   for r in todo}
+                futures[pool.submit(base_job, spec)] = "base"
+                base: dict[str, Any] = {}
+                for future in as_completed(futures):
+                    if futures[future] == "base":
+                        base = future.result()
+                        progress.step("base: evaluated")
+                        continue
+                    entry, cpu = future.result()
+                    cpu_seconds += cpu
+                    entries[(entry.arm, entry.seed, entry.variant)] = entry
+                    progress.step(_status(entry))
+                runs_wall = time.perf_counter() - start
+                if not whole:
+                    progress.close()
+                    print(f"trained {len(chosen)} of {len(plan)} runs; the study record is written once every run "
+                          f"is finished (run `mathxfer study` without --arm/--seed)", file=out)
+                    return None
+                record = _assemble(spec, key, base, plan, entries)
+                from mathxfer.study.analyses import labels
+
+                warm = {pool.submit(warm_job, record, label): label for label in labels(record)}
+                for future in as_completed(warm):
+                    future.result()
+                    progress.step(f"analysis: {warm[future]} cached")
+        import transformers
+
+        from mathxfer.study.analyses import latent_for, tokens_for
+
+        transformers.utils.logging.disable_progress_bar()  # the study's bar is the terminal's only one
+        latent_for(record)  # the PCA and UMAP views on the cached states, so the chapters compute nothing
+        tokens_for(record)
+        progress.step("analyses: latent and token views cached")
+    finally:
+        progress.close()
+    wall = time.perf_counter() - start
+    payload = record.to_json()
+    payload["provenance"] = {**provenance(spec.result_fields()), "wall_seconds": round(wall, 1),
+                             "runs_wall_seconds": round(runs_wall, 1), "runs_cpu_seconds": round(cpu_seconds, 1),
+                             "workers": spec.workers}
+    path = record_path(key)
+    write_json_atomic(path, payload)
+    bound = f"; runs {runs_wall:.0f}s wall for {cpu_seconds:.0f}s CPU on {spec.workers} workers" if cpu_seconds else ""
+    print(f"study record: {path} ({wall:.0f}s{bound})", file=out)
+    from mathxfer.study.record import read_record
+
+    return read_record(path)
+
+
+def _status(entry: RunEntry) -> str:
+    state = "reused" if entry.reused else f"trained in {entry.train_seconds:.0f}s"
+    math = entry.group_scores.get("math", float("nan"))
+    return f"{entry.label}: {state}; math {math:.1f}%"
+
+
+def _assemble(spec: StudySpec, key: str, base: dict[str, Any], plan: Sequence[PlannedRun],
+              entries: dict[tuple[str, int, str], RunEntry]) -> StudyRecord:
+    from mathxfer.study.evaluation import task_groups
+
+    runs = [entries[(r.arm, r.seed, r.variant)] for r in plan]  # the study file's order, not finishing order
+    return StudyRecord(key, spec, task_groups(spec.evaluation), base, runs, {}, str(record_path(key)))

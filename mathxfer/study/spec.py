@@ -1,0 +1,268 @@
+"""The study description: ``recipes/<profile>/study.yaml``, the one place a study's parameters live.
+
+It names the base model, the arms (recipe names in ``recipes/<profile>/``), seeds and step budget, how
+every model is evaluated, how the latent and token analyses read them, the controls, and for GPU profiles
+the launcher. ``read_study`` checks it whole (unknown keys, wrong types, missing recipes) before anything
+trains; every error names the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from mathxfer.errors import UsageError
+from mathxfer.paths import recipes_dir, repo_path
+from mathxfer.train.recipes import STUDY_FILE
+
+
+
+class StudyError(UsageError):
+    """A study file (or a --set value) that cannot run; the message names the file, the key and the fix."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How the base and every run are scored."""
+
+    kind: Literal["micro", "benchmarks"] = "micro"  # micro: the world's held-out sets; benchmarks: mathxfer.eval
+    eval_n: int = 200  # micro: held-out items per group
+    suite: str = "paper"  # benchmarks: a suite (paper, math, other, non) or comma-separated names
+    limit: int | None = None  # benchmarks: first N items of each (None: all)
+    max_new_tokens: int | None = None  # benchmarks: token budget (None: each spec's, the paper's 32768)
+    backend: Literal["transformers", "vllm"] = "transformers"
+    batch_size: int = 8
+    data_dir: str | None = None  # local benchmark folder (None: $MATHXFER_DATA_DIR, else the hub)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The latent- and token-space analyses of the study's models."""
+
+    texts: Literal["micro", "benchmarks"] = "micro"  # micro families' held-out text, or the benchmarks' prompts
+    benchmarks: str | None = None  # benchmarks: suite or names (None: the evaluation's suite)
+    limit: int | None = None  # benchmarks: read only the first N items of each (None: all)
+    n_samples: int = 100  # items per task
+    seed: int = 42  # which items the latent analysis draws
+    max_tokens: int = 128  # tokens per text (latent) / response tokens scored per sample (tokens)
+    response_tokens: int = 512  # benchmarks: greedy response budget of the token analysis
+    layers: list[int] | None = None  # hidden_states indices (0: embeddings); None: all, as the paper
+    pooling: Literal["mean_with_pad", "masked_mean", "last"] = "mean_with_pad"
+    compare_pooling: bool = True  # also compute d* under the other mean pooling
+    umap: bool = True
+    all_seeds: bool = True  # every seed of every arm (False: the first seed of each arm)
+
+
+@dataclass(frozen=True)
+class Controls:
+    learning_rate: float | None = None  # every SFT arm again at this learning rate (None: no control)
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """GPU profiles: each run trains through ``accelerate launch`` with this config (never a home-made one)."""
+
+    kind: Literal["accelerate"] = "accelerate"
+    config_file: str = "recipes/paper/accelerate/zero3.yaml"
+    num_processes: int = 8  # processes (GPUs) per node
+    num_machines: int = 1
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    profile: str
+    base_model: str
+    arms: list[str]
+    seeds: list[int] = field(default_factory=lambda: [0])
+    gguf_file: str | None = None  # a GGUF file inside base_model (SmolLM2 offline)
+    steps: int | None = None  # override every recipe's max_steps (None: the recipes' own)
+    workers: int = 1  # runs trained side by side, one thread each (CPU profiles)
+    evaluation: Evaluation = field(default_factory=Evaluation)
+    analysis: Analysis = field(default_factory=Analysis)
+    controls: Controls = field(default_factory=Controls)
+    launcher: Launcher | None = None
+    source: str = field(default="", compare=False)  # the file it was read from (not a key)
+
+    def recipe_overrides(self, seed: int) -> dict[str, Any]:
+        """What the study sets in every arm's recipe: its base model, seed and step budget."""
+        out: dict[str, Any] = {"model_name_or_path": self.base_model, "seed": seed}
+        if self.gguf_file is not None:
+            out["gguf_file"] = self.gguf_file
+        if self.steps is not None:
+            out["max_steps"] = self.steps
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out.pop("source")
+        return out
+
+    def result_fields(self) -> dict[str, Any]:
+        """Everything that changes the study's numbers (not how many workers run it, nor where it was read)."""
+        out = self.as_dict()
+        out.pop("workers")
+        out.pop("launcher")
+        return out
+
+
+# ---- reading and checking ----------------------------------------------------------------------
+
+def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is Literal:
+        return " or ".join(repr(a) for a in typing.get_args(tp))
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if typing.get_origin(tp) is list:
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if tp is type(None):
+        return "null"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _convert(tp: Any, value: Any, key: str, source: str) -> Any:
+    """``value`` checked against the annotation ``tp`` (nested specs become their dataclasses)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _convert(arg, value, key, source)
+            except StudyError:
+                continue
+        raise StudyError(f"{source}: {key} must be {_type_name(tp)}, not {value!r}")
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise StudyError(f"{source}: {key} must be {_type_name(tp)}, not {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise StudyError(f"{source}: {key} must be {_type_name(tp)}, not {type(value).__name__} {value!r}")
+        return [_convert(typing.get_args(tp)[0], v, f"{key}[{i}]", source) for i, v in enumerate(value)]
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, Mapping):
+            raise StudyError(f"{source}: {key} must be a mapping of its settings, not {value!r}")
+        return _build(tp, value, source, f"{key}.")
+    ok = (isinstance(value, tp) and not (isinstance(value, bool) and tp is not bool)) or (
+        tp is float and isinstance(value, int) and not isinstance(value, bool))
+    if not ok:
+        raise StudyError(f"{source}: {key} must be {_type_name(tp)}, not {type(value).__name__} {value!r}")
+    return float(value) if tp is float else value
+
+
+def _build(cls: type, raw: Mapping[str, Any], source: str, prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "source"]
+    unknown = sorted(set(raw) - set(names))
+    if unknown:
+        raise StudyError(f"{source}: unknown key(s) {', '.join(prefix + k for k in unknown)}; "
+                         f"the keys{' of ' + prefix.rstrip('.') if prefix else ''} are: {', '.join(names)}")
+    required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                and f.default_factory is dataclasses.MISSING]
+    missing = [k for k in required if k not in raw]
+    if missing:
+        raise StudyError(f"{source}: missing key(s) {', '.join(prefix + k for k in missing)}")
+    return cls(**{k: _convert(hints[k], v, prefix + k, source) for k, v in raw.items()})
+
+
+def _check(spec: StudySpec, source: str) -> None:
+    from mathxfer.train.recipes import available_recipes
+
+    recipes = available_recipes(spec.profile)
+    if not recipes:
+        raise StudyError(f"{source}: profile {spec.profile!r} has no recipes in {recipes_dir() / spec.profile}")
+    missing = [a for a in spec.arms if a not in recipes]
+    if missing:
+        raise StudyError(f"{source}: arms: no recipe {', '.join(map(repr, missing))} in "
+                         f"{recipes_dir() / spec.profile}; its recipes are: {', '.join(recipes)}")
+    for key, values in (("arms", spec.arms), ("seeds", spec.seeds)):
+        if not values:
+            raise StudyError(f"{source}: {key} is empty; name at least one")
+        if len(set(values)) != len(values):
+            raise StudyError(f"{source}: {key} lists a value twice: {values}")
+    for key, value in (("steps", spec.steps), ("workers", spec.workers), ("evaluation.eval_n", spec.evaluation.eval_n),
+                       ("evaluation.limit", spec.evaluation.limit), ("evaluation.batch_size", spec.evaluation.batch_size),
+                       ("evaluation.max_new_tokens", spec.evaluation.max_new_tokens),
+                       ("analysis.n_samples", spec.analysis.n_samples), ("analysis.max_tokens", spec.analysis.max_tokens),
+                       ("analysis.limit", spec.analysis.limit),
+                       ("analysis.response_tokens", spec.analysis.response_tokens)):
+        if value is not None and value <= 0:
+            raise StudyError(f"{source}: {key} must be a positive number, not {value}")
+    if spec.controls.learning_rate is not None and spec.controls.learning_rate <= 0:
+        raise StudyError(f"{source}: controls.learning_rate must be positive (or null to skip the control)")
+    if spec.evaluation.kind == "benchmarks" or spec.analysis.texts == "benchmarks":
+        from mathxfer.eval.specs import resolve_suite
+
+        for key, suite in (("evaluation.suite", spec.evaluation.suite), ("analysis.benchmarks", spec.analysis.benchmarks)):
+            try:
+                if suite is not None:
+                    resolve_suite(suite)
+            except ValueError as err:
+                raise StudyError(f"{source}: {key}: {err}") from None
+    if spec.launcher is not None and not repo_path(spec.launcher.config_file).is_file():
+        raise StudyError(f"{source}: launcher.config_file {spec.launcher.config_file!r} does not exist")
+
+
+def study_path(profile: str) -> Path:
+    return recipes_dir() / profile / STUDY_FILE
+
+
+def parse_set(items: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` items (VALUE read as YAML; KEY may be dotted, e.g. ``evaluation.eval_n=20``)."""
+    out: dict[str, Any] = {}
+    for text in items:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise StudyError(f"--set {text!r} is not KEY=VALUE (e.g. --set seeds=[0] --set evaluation.eval_n=20)")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise StudyError(f"--set {key}: cannot read value {value!r} ({err})") from err
+    return out
+
+
+def _apply(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    raw = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in raw.items()}
+    for dotted, value in overrides.items():
+        head, _, tail = dotted.partition(".")
+        if tail:
+            section = raw.setdefault(head, {})
+            if not isinstance(section, dict):
+                raise StudyError(f"--set {dotted}: {head} is not a section of the study")
+            section[tail] = value
+        else:
+            raw[head] = value
+    return raw
+
+
+def read_study(path: str | Path | None = None, profile: str | None = None,
+               overrides: Mapping[str, Any] | None = None) -> StudySpec:
+    """The study of ``path`` (a user copy) or of ``profile`` (``recipes/<profile>/study.yaml``), checked."""
+    if path is None:
+        if profile is None:
+            raise StudyError("name a study: --profile P or --study FILE")
+        path = study_path(profile)
+    path = repo_path(path)
+    source = str(path)
+    if not path.is_file():
+        raise StudyError(f"{source}: no such study file; copy recipes/<profile>/{STUDY_FILE} and pass it with --study")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise StudyError(f"{source}: not valid YAML ({err})") from err
+    if not isinstance(raw, dict):
+        raise StudyError(f"{source}: a study file is a mapping of key: value")
+    raw = _apply(raw, overrides or {})
+    if profile is not None and raw.get("profile", profile) != profile:
+        raise StudyError(f"{source}: its profile is {raw.get('profile')!r}, not {profile!r}")
+    spec = dataclasses.replace(_build(StudySpec, raw, source), source=source)
+    _check(spec, source)
+    return spec

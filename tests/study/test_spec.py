@@ -1,0 +1,120 @@
+"""Study files: every profile's loads and names recipes that exist; bad files and bad --set values fail with
+messages that name the file and the key, before anything trains; the dry run plans every profile."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from mathxfer.book.chapters import PROFILES
+from mathxfer.paths import REPO_ROOT
+from mathxfer.study import StudyError, read_study
+from mathxfer.study.plan import plan_study, study_key
+from mathxfer.study.spec import parse_set, study_path
+from mathxfer.train.recipes import available_recipes
+
+
+def mathxfer(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mathxfer", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_profile_study_loads_and_names_existing_recipes(profile):
+    spec = read_study(profile=profile)
+    assert spec.profile == profile and spec.source == str(study_path(profile))
+    assert set(spec.arms) <= set(available_recipes(profile)) and "study" not in available_recipes(profile)
+    runs = plan_study(spec)
+    assert len(runs) >= len(spec.arms) * len(spec.seeds)
+    assert all(r.fields["model_name_or_path"] == spec.base_model for r in runs)
+
+
+def test_micro_study_keeps_todays_runs():
+    """The study sets only the base and seed in each recipe: its runs are the same folders as
+    `mathxfer train --profile micro --recipe ARM --seed S` (what the book trained before the study stage)."""
+    from mathxfer.train import load
+
+    spec = read_study(profile="micro")
+    for run in plan_study(spec)[:4]:
+        assert str(run.output_dir) == load("micro", run.arm, seed=run.seed).output_dir
+    controls = [r for r in plan_study(spec) if r.variant != "main"]
+    assert [r.arm for r in controls] == ["sft-think"] * 3 + ["sft-nothink"] * 3 + ["onpolicy-sft"] * 3
+    assert all(r.fields["learning_rate"] == 1.0e-4 for r in controls)
+
+
+def test_the_key_follows_what_changes_results():
+    spec = read_study(profile="micro")
+    key = study_key(spec, plan_study(spec))
+    assert study_key(*(lambda s: (s, plan_study(s)))(read_study(profile="micro", overrides={"workers": 1}))) == key
+    for change in ({"seeds": [0]}, {"evaluation.eval_n": 50}, {"analysis.n_samples": 10}, {"steps": 5}):
+        other = read_study(profile="micro", overrides=change)
+        assert study_key(other, plan_study(other)) != key, change
+
+
+BAD = [
+    ({"colour": "red"}, "unknown key(s) colour; the keys are: profile, base_model"),
+    ({"evaluation": {"eval_m": 3}}, "unknown key(s) evaluation.eval_m"),
+    ({"arms": ["sft-think", "nope"]}, "arms: no recipe 'nope' in"),
+    ({"seeds": "zero"}, "seeds must be a list of int, not str 'zero'"),
+    ({"seeds": [0, 0]}, "seeds lists a value twice"),
+    ({"steps": -5}, "steps must be a positive number, not -5"),
+    ({"steps": 2.5}, "steps must be int or null"),
+    ({"workers": True}, "workers must be int, not bool True"),
+    ({"evaluation": {"kind": "exam"}}, "evaluation.kind must be 'micro' or 'benchmarks', not 'exam'"),
+    ({"evaluation": {"kind": "benchmarks", "suite": "mathz"}}, "evaluation.suite: unknown benchmark(s)"),
+    ({"analysis": {"pooling": "max"}}, "analysis.pooling must be 'mean_with_pad' or 'masked_mean' or 'last'"),
+    ({"controls": {"learning_rate": 0}}, "controls.learning_rate must be positive"),
+    ({"launcher": {"config_file": "nowhere.yaml"}}, "launcher.config_file 'nowhere.yaml' does not exist"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD, ids=[m.split()[0] for _, m in BAD])
+def test_bad_study_files_name_the_file_and_key(tmp_path, change, message):
+    raw = yaml.safe_load(study_path("micro").read_text())
+    for key, value in change.items():
+        raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) and key in raw else value
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(StudyError) as err:
+        read_study(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+@pytest.mark.parametrize(("items", "message"), [
+    (["seeds=zero"], "seeds must be a list of int"),
+    (["evaluation.eval_n=abc"], "evaluation.eval_n must be int, not str 'abc'"),
+    (["evaluation.nope=1"], "unknown key(s) evaluation.nope"),
+    (["steps"], "is not KEY=VALUE"),
+    (["arms=[grpo, gone]"], "no recipe 'gone'"),
+])
+def test_bad_set_values_name_the_key(items, message):
+    with pytest.raises(StudyError, match=None) as err:
+        read_study(profile="micro", overrides=parse_set(items))
+    assert message in str(err.value)
+
+
+def test_cli_rejects_bad_sets_before_training():
+    out = mathxfer("study", "--profile", "micro", "--set", "evaluation.eval_n=-1", "--dry-run")
+    assert out.returncode == 2 and "evaluation.eval_n must be a positive number" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = mathxfer("study", "--profile", "micro", "--arm", "sft")
+    assert out.returncode == 2 and "--arm 'sft' is not an arm of" in out.stderr
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_dry_run_plans_every_profile(profile):
+    out = mathxfer("study", "--profile", profile, "--dry-run")
+    assert out.returncode == 0, out.stderr
+    spec = read_study(profile=profile)
+    runs = plan_study(spec)
+    assert out.stdout.count("\n== ") == len(runs)
+    launches = [line.strip() for line in out.stdout.splitlines() if line.strip().startswith("accelerate launch")]
+    if profile == "paper":
+        assert len(launches) == len(runs)
+        assert all("--config_file recipes/paper/accelerate/zero3.yaml" in line and "-m mathxfer train" in line
+                   for line in launches)
+    else:
+        assert not launches

@@ -1,0 +1,149 @@
+"""The study stage and the chapters that read it, at toy size for micro and for a real-model profile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import papermill
+import pytest
+
+from mathxfer.analysis import hidden, refs, tokens
+from mathxfer.controlled import report, tables
+from mathxfer.groups import BENCHMARK_GROUPS
+from mathxfer.paths import REPO_ROOT
+from mathxfer.study import analyses
+from mathxfer.study.record import StudyRecordMissing, load_record, read_record
+
+from conftest import executed_errors, outputs_text  # noqa: E402  (tests/study on sys.path)
+
+
+def _forbid(*_args, **_kwargs):
+    raise AssertionError("recomputed although the result is cached")
+
+
+def _execute(name: str, record, tmp_path: Path) -> Path:
+    out = tmp_path / f"{name}.ipynb"
+    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / f"{name}.ipynb"), str(out),
+                               parameters={"profile": record.profile, "study": record.path},
+                               cwd=str(REPO_ROOT / "notebooks"), kernel_name="python3", progress_bar=False)
+    assert not executed_errors(out)
+    return out
+
+
+def test_micro_record_holds_every_run(micro_study):
+    record, root = micro_study
+    assert record.key.startswith("micro-") and Path(record.path).is_file()
+    main = [(r.arm, r.seed, r.kind) for r in record.select("main")]
+    assert main == [("sft-think", 0, "SFT"), ("sft-think", 1, "SFT"), ("grpo", 0, "RL"), ("grpo", 1, "RL")]
+    assert [(r.arm, r.seed) for r in record.select("lr=1e-04")] == [("sft-think", 0), ("sft-think", 1)]
+    for run in record.runs:
+        assert Path(run.model_path, "config.json").is_file() and Path(run.metrics_path).is_file()
+        assert Path(run.eval_path).is_file() and set(run.scores) <= set(record.groups)  # 10 items: not every family
+    payload = json.loads(Path(record.path).read_text())
+    assert {"config", "seed", "versions", "git_sha"} <= set(payload["provenance"])
+
+
+def test_rerun_reuses_everything_and_finds_the_record(micro_study, in_results, monkeypatch):
+    record, root = micro_study
+    in_results(root)
+    from mathxfer.study import read_study
+    from mathxfer.study.run import run_study
+
+    monkeypatch.setattr("mathxfer.train.run.train", _forbid)
+    with open(root / "rerun.log", "w") as log:
+        again = run_study(read_study(root / "study.yaml"), out=log)
+    assert all(r.reused for r in again.runs) and again.key == record.key
+    assert [r.scores for r in again.runs] == [r.scores for r in record.runs]
+    assert load_record(root / "study.yaml").key == record.key
+
+
+def test_stale_and_missing_records_name_the_command(micro_study, in_results, tmp_path):
+    record, root = micro_study
+    in_results(root)
+    other = tmp_path / "study.yaml"
+    other.write_text((root / "study.yaml").read_text().replace("eval_n: 10", "eval_n: 11"))
+    with pytest.raises(StudyRecordMissing, match=f"run `mathxfer study --study {other}`"):
+        load_record(other)
+    stale = json.loads(Path(record.path).read_text())
+    stale["runs"][0]["model_identity"] = "local:0000"
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps(stale))
+    with pytest.raises(StudyRecordMissing, match="is stale: sft-think seed 0"):
+        load_record(path)
+
+
+def test_micro_tables_read_the_record(micro_study):
+    record, _ = micro_study
+    t1 = tables.table1(record)
+    assert list(t1.columns) == ["base", "sft-think", "grpo"] and "Math reasoning (avg)" in t1.index
+    assert "add" in t1.index and "±" in t1.at["add", "grpo"]  # two seeds: mean ± sd
+    assert set(tables.gains(record, "task").group) == {"math", "other", "non"}
+    assert "RL (grpo) keeps non-reasoning better than sft-think" in report.agreement(record).data
+    lr = report.learning_rate_table(record)
+    assert list(lr.index) == [("sft-think", "3e-04"), ("sft-think", "1e-04"), ("grpo", "1e-04")]
+    assert tables.side_by_side_benchmarks(record) is None
+
+
+def test_micro_analyses_are_cached_by_the_study(micro_study, in_results, monkeypatch):
+    record, root = micro_study
+    in_results(root)
+    refs.cached_model.cache_clear()
+    monkeypatch.setattr(hidden, "_forward_chunk", _forbid)  # the study stage computed every hidden state
+    monkeypatch.setattr(tokens, "_final_hidden", _forbid)  # and every token score
+    latent = analyses.latent_for(record)
+    assert sorted(set(latent.d_star.model)) == ["grpo s0", "grpo s1", "sft-think s0", "sft-think s1"]
+    assert latent.umap is not None and set(latent.umap.group) == {"math", "other", "non"}
+    scored = analyses.tokens_for(record)
+    assert scored.summary.n_samples.le(8).all() and set(scored.summary.group) == {"math", "other", "non"}
+
+
+@pytest.mark.parametrize("name", ["micro", "controlled", "latent", "tokens"])
+def test_micro_chapter_executes_on_the_record(micro_study, in_results, name, tmp_path):
+    record, root = micro_study
+    in_results(root)
+    text = outputs_text(_execute(name, record, tmp_path))
+    assert "Profile **micro**" in text
+    if name == "controlled":
+        for expected in ("Math reasoning (avg)", "Each SFT arm again at lr 1e-04", "3e-04", "TI_other"):
+            assert expected in text, expected
+
+
+def test_real_record_holds_the_paper_groups(real_study):
+    record, _ = real_study
+    assert record.profile == "smol" and record.spec.evaluation.kind == "benchmarks"
+    assert {g: record.tasks(g) for g in ("math", "other", "non")} == {g: list(b) for g, b in BENCHMARK_GROUPS.items()}
+    evaluated = set(record.base["scores"]) | set(record.base["missing"])
+    assert evaluated == set(record.groups)  # every benchmark scored, or reported missing with its reason
+    assert {"AIME24", "MATH500", "IFEval", "HeadQA"} <= set(record.base["scores"])
+    for run in record.runs:
+        assert json.loads(Path(run.eval_path).read_text())["schema"].startswith("mathxfer/scores")
+
+
+def test_real_tables_hold_the_paper_groups(real_study):
+    record, _ = real_study
+    t1 = tables.table1(record)
+    for label in ("Math reasoning (avg)", "Other reasoning (avg)", "Non-reasoning (avg)", "MATH500", "IFEval"):
+        assert label in t1.index, label
+    per_benchmark = tables.side_by_side_benchmarks(record)
+    assert "paper grpo" in per_benchmark.columns and "ours sft" in per_benchmark.columns
+    assert per_benchmark.at["MATH500", "paper grpo"] == pytest.approx(87.8 - 60.4)  # Table 1: UniReason-RL vs base
+    assert "paper's 18 reported pairs" in report.sigma_note(record).data
+    assert list(tables.transfer_summary(record).index) == ["sft", "grpo"]
+
+
+@pytest.mark.parametrize("name", ["controlled", "latent", "tokens"])
+def test_real_chapter_executes_on_the_record(real_study, in_results, name, tmp_path):
+    record, root = real_study
+    in_results(root)
+    text = outputs_text(_execute(name, record, tmp_path))
+    assert "Profile **smol**" in text
+    if name == "controlled":
+        assert "MATH500" in text and "Other reasoning (avg)" in text
+
+
+def test_record_round_trip(micro_study):
+    record, _ = micro_study
+    again = read_record(record.path)  # rewritten by the rerun test: the same runs, now all reused
+    assert again.spec == record.spec and again.groups == record.groups and again.base == record.base
+    assert [(r.model_path, r.scores) for r in again.runs] == [(r.model_path, r.scores) for r in record.runs]
