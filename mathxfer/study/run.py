@@ -123,7 +123,7 @@ def describe_plan(spec: StudySpec, runs: Sequence[PlannedRun], out: TextIO) -> N
     from mathxfer.train.recipes import build_config
 
     print(f"study {spec.source}: {len(runs)} runs ({', '.join(spec.arms)} x seeds {spec.seeds}"
-          + (f", controls lr={spec.controls.learning_rate:g}" if spec.controls.learning_rate else "") + ")", file=out)
+          + (f", controls lr={spec.controls.learning_rate:.0e}" if spec.controls.learning_rate else "") + ")", file=out)
     print(f"record: {record_path(study_key(spec, list(plan_study(spec))))}", file=out)
     for run in sorted(runs, key=lambda r: -r.cost()) if spec.launcher is None else runs:
         config = build_config(run.fields)
