@@ -8,6 +8,7 @@ Results (not committed) live under ``results_dir()``, one subfolder per kind, ea
     study/<profile>-<key>/study.json  study records (mathxfer.study.record)
     logs/                             trainer logs of study runs
     hidden/ tokens/ umap/ responses/  analysis caches
+    onpolicy/                         rejection samples of on-policy SFT, shared by runs that differ only in training
     file_hashes.json                  memo of file hashes behind model identities
 """
 
@@ -59,8 +60,8 @@ def logs_dir() -> Path:
 
 
 def cache_dir(kind: str) -> Path:
-    """An analysis cache: hidden, tokens, umap or responses."""
-    if kind not in ("hidden", "tokens", "umap", "responses"):
+    """A cache: hidden, tokens, umap or responses (analyses), onpolicy (rejection samples)."""
+    if kind not in ("hidden", "tokens", "umap", "responses", "onpolicy"):
         raise ValueError(f"unknown cache {kind!r}")
     return results_dir() / kind
 

@@ -29,7 +29,10 @@ class ModelRef:
 
 @functools.lru_cache(maxsize=4)
 def cached_model(path: str, gguf_file: str | None = None) -> PreTrainedModel:
-    return load_model(path, gguf_file=gguf_file)
+    """One loaded copy per model, on the GPU when there is one (the paper profile's 14B models)."""
+    import torch
+
+    return load_model(path, gguf_file=gguf_file, device="cuda" if torch.cuda.is_available() else "cpu")
 
 
 def loader(ref: ModelRef) -> Callable[[], PreTrainedModel]:

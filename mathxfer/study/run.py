@@ -167,6 +167,10 @@ def run_study(spec: StudySpec, *, arms: Sequence[str] | None = None, seeds: Sequ
     chosen = [r for r in plan if (not arms or r.arm in arms) and (seeds is None or r.seed in seeds)]
     key = study_key(spec, plan)
     whole = len(chosen) == len(plan)
+    if whole and (done := _recorded(key)) is not None:
+        print(f"study {key}: every run, evaluation and analysis is recorded in {done.path}; nothing to do",
+              file=out)
+        return done
     todo = sorted(chosen, key=lambda r: -r.cost())  # longest first: no core idles at the end
     models = len([r for r in plan if r.variant == MAIN]) if spec.analysis.all_seeds else len(spec.arms)
     analyses = ((1 + models if spec.launcher is None else 0) + 1) if whole else 0
@@ -235,6 +239,18 @@ def run_study(spec: StudySpec, *, arms: Sequence[str] | None = None, seeds: Sequ
     from mathxfer.study.record import read_record
 
     return read_record(path)
+
+
+def _recorded(key: str) -> StudyRecord | None:
+    """The study's record when it exists and still verifies (its key already holds every input)."""
+    from mathxfer.study.record import StudyRecordMissing, read_record, verify
+
+    if not record_path(key).is_file():
+        return None
+    try:
+        return verify(read_record(record_path(key)))
+    except StudyRecordMissing:
+        return None  # stale or damaged: redo what changed (finished runs are still reused)
 
 
 def _status(entry: RunEntry) -> str:

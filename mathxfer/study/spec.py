@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
-from mathxfer.errors import UsageError
+from mathxfer.errors import UsageError, read_yaml_mapping
 from mathxfer.paths import recipes_dir, repo_path
 from mathxfer.train.recipes import STUDY_FILE
 
@@ -252,14 +252,8 @@ def read_study(path: str | Path | None = None, profile: str | None = None,
         path = study_path(profile)
     path = repo_path(path)
     source = str(path)
-    if not path.is_file():
-        raise StudyError(f"{source}: no such study file; copy recipes/<profile>/{STUDY_FILE} and pass it with --study")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise StudyError(f"{source}: not valid YAML ({err})") from err
-    if not isinstance(raw, dict):
-        raise StudyError(f"{source}: a study file is a mapping of key: value")
+    raw = read_yaml_mapping(path, StudyError, f"no such study file; copy recipes/<profile>/{STUDY_FILE} and pass it "
+                            "with --study", "a study file is a mapping of key: value")
     raw = _apply(raw, overrides or {})
     if profile is not None and raw.get("profile", profile) != profile:
         raise StudyError(f"{source}: its profile is {raw.get('profile')!r}, not {profile!r}")

@@ -185,7 +185,7 @@ def dataset_for(config: Any, model: Any, tokenizer: Any) -> Dataset:
     if isinstance(config, GRPORunConfig):
         return data.rl(config)
     if isinstance(config, OnPolicySFTConfig):
-        kept = data.onpolicy(config, model, tokenizer)
+        kept = onpolicy_sample(config, data, model, tokenizer)
         if len(kept) == 0:
             raise ValueError(
                 f"on-policy sampling kept no correct answer from {config.dataset_size} prompts x "
@@ -193,3 +193,26 @@ def dataset_for(config: Any, model: Any, tokenizer: Any) -> Dataset:
                 "Fix: start from a model that solves some prompts, or raise onpolicy_samples")
         return to_prompt_completion(kept)
     return to_prompt_completion(data.sft(config))
+
+
+ONPOLICY_FIELDS = ("dataset_name", "dataset_size", "dataset_seed", "data_dir", "seed", "onpolicy_samples",
+                   "onpolicy_temperature", "onpolicy_max_new_tokens")  # what the sample depends on, with the base
+
+
+def onpolicy_sample(config: Any, data: TaskData, model: Any, tokenizer: Any) -> Dataset:
+    """The rejection sample of the starting policy, cached by everything it depends on: runs that differ only
+    in how they train on it (the learning-rate control) sample once."""
+    import json
+
+    from mathxfer.models import identity
+    from mathxfer.paths import cache_dir
+    from mathxfer.provenance import config_key, provenance, write_json_atomic
+
+    key_config = {"kind": "onpolicy", "version": data.version, **{f: getattr(config, f) for f in ONPOLICY_FIELDS},
+                  "base_identity": identity(config.model_name_or_path, gguf_file=config.gguf_file)}
+    path = cache_dir("onpolicy") / f"{config_key(key_config)}.json"
+    if path.is_file():
+        return Dataset.from_list(json.loads(path.read_text())["rows"])
+    kept = data.onpolicy(config, model, tokenizer)
+    write_json_atomic(path, {"provenance": provenance(key_config, seed=config.seed), "rows": list(kept)})
+    return kept

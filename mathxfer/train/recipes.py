@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-from mathxfer.errors import UsageError
+from mathxfer.errors import UsageError, read_yaml_mapping
 from mathxfer.paths import recipes_dir, train_dir
 from mathxfer.provenance import config_key
 from mathxfer.train.config import METHODS
@@ -102,14 +101,8 @@ def recipe_fields(raw: Mapping[str, Any], source: str = "recipe") -> dict[str, A
 
 def read_recipe(path: Path | str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     path = Path(path)
-    if not path.is_file():
-        raise RecipeError(f"{path}: no such recipe; recipes live in {RECIPES_DIR}/<profile>/<name>.yaml")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise RecipeError(f"{path}: not valid YAML ({err})") from err
-    if not isinstance(raw, dict):
-        raise RecipeError(f"{path}: a recipe is a mapping of field: value")
+    raw = read_yaml_mapping(path, RecipeError, f"no such recipe; recipes live in {RECIPES_DIR}/<profile>/<name>.yaml",
+                            "a recipe is a mapping of field: value")
     return recipe_fields({**raw, **(overrides or {})}, str(path))
 
 

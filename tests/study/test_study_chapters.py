@@ -51,10 +51,19 @@ def test_rerun_reuses_everything_and_finds_the_record(micro_study, in_results, m
     from mathxfer.study.run import run_study
 
     monkeypatch.setattr("mathxfer.train.run.train", _forbid)
+    spec = read_study(root / "study.yaml")
     with open(root / "rerun.log", "w") as log:
-        again = run_study(read_study(root / "study.yaml"), out=log)
-    assert all(r.reused for r in again.runs) and again.key == record.key
-    assert [r.scores for r in again.runs] == [r.scores for r in record.runs]
+        again = run_study(spec, out=log)
+    assert "nothing to do" in (root / "rerun.log").read_text() and again.key == record.key
+    assert load_record(root / "study.yaml").key == record.key
+
+    # an evaluation file lost: the record no longer verifies, so the study redoes that evaluation and
+    # writes the record again, reusing every trained run
+    Path(record.runs[0].eval_path).unlink()
+    with open(root / "rerun.log", "w") as log:
+        redone = run_study(spec, out=log)
+    assert all(r.reused for r in redone.runs) and Path(redone.runs[0].eval_path).is_file()
+    assert [r.scores for r in redone.runs] == [r.scores for r in record.runs]
     assert load_record(root / "study.yaml").key == record.key
 
 

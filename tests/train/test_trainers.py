@@ -82,3 +82,23 @@ def test_interrupted_run_resumes_from_its_checkpoint():
     again = train(load("micro", "sft-think", max_steps=4, save_steps=2, dataset_size=32, logging_steps=1,
                        per_device_train_batch_size=4))
     assert again.reused and again.output_dir == record.output_dir
+
+
+def test_onpolicy_sample_is_drawn_once_for_runs_that_differ_in_training(monkeypatch):
+    """The learning-rate control trains on the very sample its main run drew: the second run reads it
+    from the cache (sampling is forbidden) and gets the same rows; a changed sampling field draws anew."""
+    from mathxfer.micro import posttrain_data
+    from mathxfer.train.data import dataset_for
+
+    first = train(load("micro", "onpolicy-sft", **SMALL, **ARMS["onpolicy-sft"]))
+    drawn = first.info()["train_examples"]
+
+    def forbid(*_args, **_kwargs):
+        raise AssertionError("sampled again although the sample is cached")
+
+    monkeypatch.setattr(posttrain_data, "rejection_sample", forbid)
+    control = train(load("micro", "onpolicy-sft", **SMALL, **ARMS["onpolicy-sft"], learning_rate=1.0e-4))
+    assert not control.reused and control.info()["train_examples"] == drawn
+    with pytest.raises(AssertionError, match="sampled again"):
+        config = load("micro", "onpolicy-sft", **SMALL, **{**ARMS["onpolicy-sft"], "onpolicy_samples": 2})
+        dataset_for(config, None, None)
