@@ -9,7 +9,6 @@ read (``warm``, one model at a time in its workers), so a chapter computes nothi
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 
 from mathxfer.analysis.latent_analysis import LatentConfig, LatentResults, hidden_by_task, latent_analysis
@@ -128,8 +127,8 @@ def warm(record: StudyRecord, label: str) -> None:
     from mathxfer.models import load_tokenizer
 
     base = base_ref(record)
-    refs: Mapping[str, ModelRef] = {m.label: m for m in [base, *tuned_refs(record)]}
-    ref, config = refs[label], latent_config(record)
+    ref = base if label == BASE else next(m for m in tuned_refs(record) if m.label == label)
+    config = latent_config(record)
     texts = latent_texts(record)
     tokenizer = load_tokenizer(base.path, gguf_file=base.gguf_file)
     hidden_by_task(ref, tokenizer, texts, config.hidden())

@@ -51,17 +51,28 @@ class PlannedRun:
             return False
         return True
 
-    def cost(self) -> float:
+    def sample_key(self) -> tuple[Any, ...] | None:
+        """What an on-policy run's rejection sample depends on (``mathxfer.train.data.onpolicy_sample`` caches
+        it): runs with the same key, such as a run and its learning-rate control, share one sample."""
+        if self.method != "onpolicy_sft":
+            return None
+        from mathxfer.train.data import ONPOLICY_FIELDS
+
+        return (self.fields["model_name_or_path"], self.fields.get("gguf_file"),
+                *(self.fields.get(f) for f in ONPOLICY_FIELDS))
+
+    def cost(self, sampled: bool = False) -> float:
         """Relative CPU cost, for scheduling longest first. Generation dominates: GRPO generates every
-        completion token by token, on-policy SFT samples its data set first, off-policy SFT only trains.
-        Calibrated on the micro study (GRPO 374 s, on-policy SFT 136 s, off-policy SFT 30-40 s)."""
+        completion token by token, on-policy SFT samples its data set first (unless ``sampled``: another run
+        drew it), off-policy SFT only trains. Calibrated on the micro study (GRPO 380-450 s, on-policy SFT
+        150-190 s of which sampling about 120, off-policy SFT 30-60 s)."""
         f = self.fields
-        steps = f.get("max_steps") or 200
+        steps = f["max_steps"] if (f.get("max_steps") or 0) > 0 else 200  # -1: epochs decide (paper SFT)
         batch = f.get("per_device_train_batch_size", 8) * f.get("gradient_accumulation_steps", 1)
         if self.method == "grpo":
             return steps * batch * f.get("max_completion_length", 256)
         trained = steps * batch * 28.0
-        if self.method == "onpolicy_sft":
+        if self.method == "onpolicy_sft" and not sampled:
             return trained + f.get("dataset_size", 0) * f.get("onpolicy_samples", 8) * f.get(
                 "onpolicy_max_new_tokens", 48) * 0.3
         return trained
@@ -93,6 +104,22 @@ def plan_study(spec: StudySpec) -> list[PlannedRun]:
                 fields = read_recipe(recipe_path(spec.profile, arm), overrides)
                 runs.append(PlannedRun(arm, seed, variant, overrides, fields, run_dir(fields)))
     return runs
+
+
+def sample_providers(runs: list[PlannedRun]) -> dict[int, int]:
+    """For each run that can reuse another's rejection sample, the index of the run that draws it (the first
+    with the same sample key): the scheduler holds the first until the second is done."""
+    first: dict[tuple[Any, ...], int] = {}
+    out = {}
+    for i, run in enumerate(runs):
+        key = run.sample_key()
+        if key is None:
+            continue
+        if key in first:
+            out[i] = first[key]
+        else:
+            first[key] = i
+    return out
 
 
 def _recipe_method(spec: StudySpec, arm: str) -> str:

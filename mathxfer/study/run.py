@@ -14,14 +14,15 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from typing import Any, TextIO
 
 from mathxfer.paths import REPO_ROOT, logs_dir
 from mathxfer.provenance import provenance, write_json_atomic
-from mathxfer.study.plan import MAIN, PlannedRun, launch_command, plan_study, study_key
+from mathxfer.study.plan import MAIN, PlannedRun, launch_command, plan_study, sample_providers, study_key
+from mathxfer.study.evaluation import task_groups
 from mathxfer.study.record import RunEntry, StudyRecord, record_path
 from mathxfer.study.spec import StudySpec
 
@@ -94,13 +95,26 @@ def run_job(spec: StudySpec, arm: str, seed: int, variant: str) -> tuple[RunEntr
     return _entry(spec, run, reused), time.process_time() - cpu
 
 
-def warm_job(record: StudyRecord, label: str) -> float:
-    _quiet_worker(f"{record.profile}-analysis.log")
-    from mathxfer.study.analyses import warm
+def warm_job(spec: StudySpec, base: dict[str, Any], entry: RunEntry | None) -> float:
+    """Cache one model's share of the analyses (the base's when ``entry`` is None) as soon as it is trained and
+    evaluated, so the analyses fill the workers while the last runs train."""
+    _quiet_worker(f"{spec.profile}-analysis.log")
+    from mathxfer.study.analyses import BASE, warm
 
     cpu = time.process_time()
-    warm(record, label)
+    record = StudyRecord("", spec, task_groups(spec.evaluation), base, [entry] if entry else [], {}, "")
+    warm(record, BASE if entry is None else analysis_label(spec, entry))
     return time.process_time() - cpu
+
+
+def analysis_label(spec: StudySpec, entry: RunEntry) -> str:
+    """The model's label in the analyses (``mathxfer.study.analyses.tuned_refs``): arm and seed, or the arm
+    alone when only each arm's first seed is analysed."""
+    return f"{entry.arm} s{entry.seed}" if spec.analysis.all_seeds else entry.arm
+
+
+def _analysed(spec: StudySpec, entry: RunEntry) -> bool:
+    return entry.variant == MAIN and (spec.analysis.all_seeds or entry.seed == min(spec.seeds))
 
 
 def _launch(spec: StudySpec, run: PlannedRun, say: Callable[[str], None]) -> RunEntry:
@@ -171,7 +185,7 @@ def run_study(spec: StudySpec, *, arms: Sequence[str] | None = None, seeds: Sequ
         print(f"study {key}: every run, evaluation and analysis is recorded in {done.path}; nothing to do",
               file=out)
         return done
-    todo = sorted(chosen, key=lambda r: -r.cost())  # longest first: no core idles at the end
+    todo = sorted(chosen, key=lambda r: -r.cost())  # longest first (the launcher trains one at a time)
     models = len([r for r in plan if r.variant == MAIN]) if spec.analysis.all_seeds else len(spec.arms)
     analyses = ((1 + models if spec.launcher is None else 0) + 1) if whole else 0
     progress = _Progress(len(todo) + 1 + analyses, out)
@@ -191,32 +205,25 @@ def run_study(spec: StudySpec, *, arms: Sequence[str] | None = None, seeds: Sequ
             record = _assemble(spec, key, base, plan, entries)
         else:
             with ProcessPoolExecutor(max_workers=max(1, spec.workers), mp_context=get_context("spawn")) as pool:
-                futures: dict[Future[Any], str] = {pool.submit(run_job, spec, r.arm, r.seed, r.variant): r.label
-                                                   for r in todo}
-                futures[pool.submit(base_job, spec)] = "base"
                 base: dict[str, Any] = {}
-                for future in as_completed(futures):
-                    if futures[future] == "base":
-                        base = future.result()
+                for kind, job, result in _schedule(pool, spec, todo, analyse=whole):
+                    if kind == "base":
+                        base = result
                         progress.step("base: evaluated")
-                        continue
-                    entry, cpu = future.result()
-                    cpu_seconds += cpu
-                    entries[(entry.arm, entry.seed, entry.variant)] = entry
-                    progress.step(_status(entry))
-                runs_wall = time.perf_counter() - start
-                if not whole:
-                    progress.close()
-                    print(f"trained {len(chosen)} of {len(plan)} runs; the study record is written once every run "
-                          f"is finished (run `mathxfer study` without --arm/--seed)", file=out)
-                    return None
-                record = _assemble(spec, key, base, plan, entries)
-                from mathxfer.study.analyses import labels
-
-                warm = {pool.submit(warm_job, record, label): label for label in labels(record)}
-                for future in as_completed(warm):
-                    future.result()
-                    progress.step(f"analysis: {warm[future]} cached")
+                    elif kind == "warm":
+                        progress.step(f"analysis: {job} cached")
+                    else:
+                        entry, cpu = result
+                        cpu_seconds += cpu
+                        entries[(entry.arm, entry.seed, entry.variant)] = entry
+                        runs_wall = time.perf_counter() - start
+                        progress.step(_status(entry))
+            if not whole:
+                progress.close()
+                print(f"trained {len(chosen)} of {len(plan)} runs; the study record is written once every run "
+                      f"is finished (run `mathxfer study` without --arm/--seed)", file=out)
+                return None
+            record = _assemble(spec, key, base, plan, entries)
         import transformers
 
         from mathxfer.study.analyses import latent_for, tokens_for
@@ -241,6 +248,55 @@ def run_study(spec: StudySpec, *, arms: Sequence[str] | None = None, seeds: Sequ
     return read_record(path)
 
 
+def _schedule(pool: ProcessPoolExecutor, spec: StudySpec, runs: Sequence[PlannedRun], analyse: bool
+              ) -> Iterator[tuple[str, Any, Any]]:
+    """Run every job on the pool, yielding (kind, job, result) as each finishes: ("base", None, entry),
+    ("run", PlannedRun, (entry, cpu)) and, with ``analyse``, ("warm", label, cpu).
+
+    A list schedule: whenever a worker is free it takes the longest ready job, so no core idles while one
+    long run finishes alone. The base's evaluation goes first; a model's analysis is ready once the model is
+    evaluated, and being short it fills the workers at the end. A run that reuses another's rejection sample
+    waits until that run is done (then it only trains), rather than drawing the same sample beside it."""
+    providers = sample_providers(list(runs))  # run index -> index of the run that draws its sample
+    ready: list[tuple[float, str, Any]] = [(float("inf"), "base", None)]
+    ready += [(runs[i].cost(), "run", i) for i in range(len(runs)) if i not in providers]
+    running: dict[Future[Any], tuple[str, Any]] = {}
+    base: dict[str, Any] | None = None
+    trained: list[RunEntry] = []
+
+    def submit(kind: str, job: Any) -> Future[Any]:
+        if kind == "base":
+            return pool.submit(base_job, spec)
+        if kind == "run":
+            return pool.submit(run_job, spec, runs[job].arm, runs[job].seed, runs[job].variant)
+        return pool.submit(warm_job, spec, base, job)
+
+    while ready or running:
+        ready.sort(key=lambda r: r[0], reverse=True)
+        while ready and len(running) < max(1, spec.workers):
+            _, kind, job = ready.pop(0)
+            running[submit(kind, job)] = (kind, job)
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            kind, job = running.pop(future)
+            result = future.result()
+            if kind == "base":
+                base = result
+                yield "base", None, result
+                if analyse:  # the models already evaluated, and the base itself
+                    ready += [(1.0, "warm", e) for e in trained] + [(1.0, "warm", None)]
+            elif kind == "run":
+                ready += [(runs[k].cost(sampled=True), "run", k) for k, j in providers.items() if j == job]
+                entry = result[0]
+                if analyse and _analysed(spec, entry):
+                    trained.append(entry)
+                    if base is not None:
+                        ready.append((1.0, "warm", entry))
+                yield "run", runs[job], result
+            else:
+                yield "warm", "base" if job is None else analysis_label(spec, job), result
+
+
 def _recorded(key: str) -> StudyRecord | None:
     """The study's record when it exists and still verifies (its key already holds every input)."""
     from mathxfer.study.record import StudyRecordMissing, read_record, verify
@@ -261,7 +317,5 @@ def _status(entry: RunEntry) -> str:
 
 def _assemble(spec: StudySpec, key: str, base: dict[str, Any], plan: Sequence[PlannedRun],
               entries: dict[tuple[str, int, str], RunEntry]) -> StudyRecord:
-    from mathxfer.study.evaluation import task_groups
-
     runs = [entries[(r.arm, r.seed, r.variant)] for r in plan]  # the study file's order, not finishing order
     return StudyRecord(key, spec, task_groups(spec.evaluation), base, runs, {}, str(record_path(key)))
