@@ -76,6 +76,7 @@ def test_book_builds_with_every_page_and_progress(built):
     survey = (html / "_build/executed/micro/survey.html").read_text()
     assert re.search(r"Profile <strong>micro</strong> · git <code[^>]*>(<span[^>]*>)?[0-9a-f]{7,}", survey), \
         "the page opens with its provenance line"
+    assert "# Parameters" not in survey  # papermill's injected cell is hidden
 
 
 def test_another_profile_is_another_book(built):

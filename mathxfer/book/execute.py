@@ -52,7 +52,20 @@ def execute_chapter(root: Path, chapter: Chapter, parameters: dict[str, Any],
         error = f"cell {err.exec_count} (index {err.cell_index}): {err.ename}: {err.evalue}"
     except Exception as err:  # kernel death, bad notebook: still name the chapter and go on
         error = f"{type(err).__name__}: {err}"
+    if output.exists():
+        _hide_injected_parameters(output)
     return ChapterRun(chapter.name, output, time.perf_counter() - start, error)
+
+
+def _hide_injected_parameters(path: Path) -> None:
+    """The parameters papermill injected (a local path to the study record, say) stay in the executed
+    notebook but off the page: the page's provenance line says which study it shows."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
 
 
 def write_placeholder(root: Path, chapter: Chapter, profile: str) -> Path:
