@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mathxfer import models
+from mathxfer import models, paths
 from mathxfer.models import ModelNotFoundError
 
 
@@ -40,6 +40,6 @@ def test_repo_relative_path_resolves_from_any_cwd(monkeypatch: pytest.MonkeyPatc
     repo = tmp_path / "repo"
     (repo / "data" / "m").mkdir(parents=True)
     (repo / "data" / "m" / "config.json").write_text("{}")
-    monkeypatch.setattr(models, "REPO_ROOT", repo)
+    monkeypatch.setattr(paths, "REPO_ROOT", repo)  # paths.repo_path owns the rule; loading follows it
     monkeypatch.chdir(tmp_path)
     assert models._resolve("data/m", None) == (str(repo / "data" / "m"), None, True)

@@ -107,17 +107,6 @@ def test_micro_analyses_are_cached_by_the_study(micro_study, in_results, monkeyp
     assert scored.summary.n_samples.le(8).all() and set(scored.summary.group) == {"math", "other", "non"}
 
 
-@pytest.mark.parametrize("name", ["micro", "controlled", "latent", "tokens"])
-def test_micro_chapter_executes_on_the_record(micro_study, in_results, name, tmp_path):
-    record, root = micro_study
-    in_results(root)
-    text = outputs_text(_execute(name, record, tmp_path))
-    assert "Profile **micro**" in text
-    if name == "controlled":
-        for expected in ("Math reasoning (avg)", "Each SFT arm again at lr 1e-04", "3e-04", "TI_other"):
-            assert expected in text, expected
-
-
 def test_real_record_holds_the_paper_groups(real_study):
     record, _ = real_study
     assert record.profile == "smol" and record.spec.evaluation.kind == "benchmarks"
@@ -141,14 +130,22 @@ def test_real_tables_hold_the_paper_groups(real_study):
     assert list(tables.transfer_summary(record).index) == ["sft", "grpo"]
 
 
-@pytest.mark.parametrize("name", ["controlled", "latent", "tokens"])
-def test_real_chapter_executes_on_the_record(real_study, in_results, name, tmp_path):
-    record, root = real_study
+# every chapter that reads a study, on both records; what each page must show beyond its provenance line
+CHAPTER_CASES = [("micro_study", "micro", ()), ("micro_study", "latent", ()), ("micro_study", "tokens", ()),
+                 ("micro_study", "controlled", ("Math reasoning (avg)", "Each SFT arm again at lr 1e-04", "3e-04",
+                                                "TI_other")),
+                 ("real_study", "latent", ()), ("real_study", "tokens", ()),
+                 ("real_study", "controlled", ("MATH500", "Other reasoning (avg)", "paper's 18 reported pairs"))]
+
+
+@pytest.mark.parametrize(("study", "name", "expected"), CHAPTER_CASES, ids=[f"{s}-{n}" for s, n, _ in CHAPTER_CASES])
+def test_chapter_executes_on_the_record(request, in_results, study, name, expected, tmp_path):
+    record, root = request.getfixturevalue(study)
     in_results(root)
     text = outputs_text(_execute(name, record, tmp_path))
-    assert "Profile **smol**" in text
-    if name == "controlled":
-        assert "MATH500" in text and "Other reasoning (avg)" in text
+    assert f"Profile **{record.profile}**" in text
+    for item in expected:
+        assert item in text, item
 
 
 def test_record_round_trip(micro_study):
