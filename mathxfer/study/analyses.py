@@ -14,8 +14,8 @@ from pathlib import Path
 from mathxfer.analysis.latent_analysis import LatentConfig, LatentResults, hidden_by_task, latent_analysis
 from mathxfer.analysis.refs import ModelRef
 from mathxfer.analysis.texts import benchmark_prompts, micro_texts
-from mathxfer.analysis.token_analysis import (Samples, TokenConfig, TokenResults, generate_responses,
-                                              token_analysis)
+from mathxfer.analysis.token_analysis import (Samples, TokenConfig, TokenResults, token_analysis,
+                                              tokens_from_benchmarks)
 from mathxfer.groups import Group
 from mathxfer.paths import repo_path
 from mathxfer.study.record import StudyRecord
@@ -97,29 +97,19 @@ def _micro_samples(eval_path: str, n_samples: int) -> Samples:
     return out
 
 
-def _token_samples(record: StudyRecord, refs: list[ModelRef]) -> dict[str, Samples]:
-    a = record.spec.analysis
-    if a.texts == "micro":
-        evals = {(r.arm, r.seed): r.eval_path for r in record.select("main")}
-        return {m.label: _micro_samples(evals[(m.arm, m.seed)], a.n_samples) for m in refs}
-    from mathxfer.eval.backends import render_chat
-    from mathxfer.models import load_tokenizer
-
-    texts = benchmark_prompts(_benchmarks(record), a.n_samples, 0, record.spec.evaluation.data_dir, a.limit,
-                              first=True)
-    samples: dict[str, Samples] = {}
-    for ref in refs:
-        tok = load_tokenizer(ref.path, gguf_file=ref.gguf_file)
-        rendered = {task: [render_chat(tok, t, thinking=False) for t in ts] for task, ts in texts.items()}
-        samples[ref.label] = {task: (ps, generate_responses(ref, ps, a.response_tokens))
-                              for task, ps in rendered.items()}
-    return samples
+def _micro_token_samples(record: StudyRecord, refs: list[ModelRef]) -> dict[str, Samples]:
+    evals = {(r.arm, r.seed): r.eval_path for r in record.select("main")}
+    return {m.label: _micro_samples(evals[(m.arm, m.seed)], record.spec.analysis.n_samples) for m in refs}
 
 
 def tokens_for(record: StudyRecord, refs: list[ModelRef] | None = None) -> TokenResults:
     refs = refs if refs is not None else tuned_refs(record)
-    return token_analysis(base_ref(record), refs, _token_samples(record, refs), task_groups(record),
-                          token_config(record))
+    a = record.spec.analysis
+    if a.texts == "micro":
+        return token_analysis(base_ref(record), refs, _micro_token_samples(record, refs), task_groups(record),
+                              token_config(record))
+    return tokens_from_benchmarks(base_ref(record), refs, _benchmarks(record), token_config(record),
+                                  record.spec.evaluation.data_dir, a.limit, a.response_tokens)
 
 
 def warm(record: StudyRecord, label: str) -> None:

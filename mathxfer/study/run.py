@@ -70,23 +70,18 @@ def _entry(spec: StudySpec, run: PlannedRun, reused: bool) -> RunEntry:
                     scores.group, float(info.get("wall_seconds", 0.0)), reused)
 
 
-def _find(spec: StudySpec, arm: str, seed: int, variant: str) -> PlannedRun:
-    return next(r for r in plan_study(spec) if (r.arm, r.seed, r.variant) == (arm, seed, variant))
-
-
 def base_job(spec: StudySpec) -> dict[str, Any]:
     _quiet_worker(f"{spec.profile}-base-eval.log")
     return _base_entry(spec)
 
 
-def run_job(spec: StudySpec, arm: str, seed: int, variant: str) -> tuple[RunEntry, float]:
+def run_job(spec: StudySpec, run: PlannedRun) -> tuple[RunEntry, float]:
     """Train (or reuse) one run and evaluate it, in a worker; returns its entry and the CPU seconds spent."""
-    _quiet_worker(f"{spec.profile}-{arm}-{variant}-seed{seed}.log".replace("=", ""))
+    _quiet_worker(f"{spec.profile}-{run.arm}-{run.variant}-seed{run.seed}.log".replace("=", ""))
     from mathxfer.train import train
     from mathxfer.train.recipes import build_config
 
     cpu = time.process_time()
-    run = _find(spec, arm, seed, variant)
     reused = run.finished
     if not reused:
         config = build_config({**run.fields, "disable_tqdm": True})
@@ -268,7 +263,7 @@ def _schedule(pool: ProcessPoolExecutor, spec: StudySpec, runs: Sequence[Planned
         if kind == "base":
             return pool.submit(base_job, spec)
         if kind == "run":
-            return pool.submit(run_job, spec, runs[job].arm, runs[job].seed, runs[job].variant)
+            return pool.submit(run_job, spec, runs[job])
         return pool.submit(warm_job, spec, base, job)
 
     while ready or running:
