@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from mathxfer.paths import file_hashes_path
@@ -50,14 +51,19 @@ def model_identity(name_or_path: str | Path, revision: str | None = None) -> str
     files = sorted(p for p in (path.rglob("*") if path.is_dir() else [path]) if p.is_file() and defines_model(p))
     if not files:
         raise ValueError(f"model directory {path} holds no files; pass a checkpoint directory or a hub id")
+    return "local:" + content_digest([(str(f.relative_to(path) if path.is_dir() else f.name), f) for f in files])
+
+
+def content_digest(files: Sequence[tuple[str, Path]]) -> str:
+    """A hash of named files' contents, in the order given: a model folder's files, or a data file."""
     memo_path = file_hashes_path()
     memo: dict[str, str] = json.loads(memo_path.read_text()) if memo_path.exists() else {}
     digest = hashlib.sha256()
-    for file in files:
-        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
-        digest.update(_file_sha(file, memo).encode())
+    for name, file in files:
+        digest.update(name.encode())
+        digest.update(_file_sha(Path(file), memo).encode())
     write_json_atomic(memo_path, memo)
-    return f"local:{digest.hexdigest()[:16]}"
+    return digest.hexdigest()[:16]
 
 
 def tokenizer_fingerprint(tokenizer) -> str:

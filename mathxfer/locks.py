@@ -25,8 +25,7 @@ def folder_lock(folder: Path, log: Callable[[str], None] = _say) -> Iterator[Non
     """Hold ``folder``'s writer lock; if another process holds it, say which and wait for it."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    handle = open(folder / LOCK_NAME, "a+")
-    try:
+    with open(folder / LOCK_NAME, "a+") as handle:  # closing it releases the flock
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -40,5 +39,3 @@ def folder_lock(folder: Path, log: Callable[[str], None] = _say) -> Iterator[Non
         handle.write(str(os.getpid()))
         handle.flush()
         yield
-    finally:
-        handle.close()  # closing releases the flock

@@ -8,7 +8,6 @@ and score continuations by log-likelihood for the multiple-choice benchmarks (lm
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,20 +45,12 @@ def _load(name_or_path: str, gguf_file: str | None, dtype: Any = None) -> tuple[
 
 
 def model_revision(name_or_path: str, gguf_file: str | None, model: Any = None) -> str:
-    """A hub commit hash when known; for local files a content hash of the GGUF / config."""
+    """A hub commit hash when known, else the model's identity (for local files a hash of every file that
+    defines it, the same one the cache keys use)."""
+    from mathxfer.models import identity
+
     commit = getattr(getattr(model, "config", None), "_commit_hash", None)
-    if commit:
-        return str(commit)
-    path = Path(name_or_path) / gguf_file if gguf_file else Path(name_or_path)
-    if path.is_dir():
-        path = path / "config.json"
-    if path.is_file():
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        return "sha256:" + digest.hexdigest()[:16]
-    return "unknown"
+    return str(commit) if commit else identity(name_or_path, gguf_file=gguf_file)
 
 
 class TransformersBackend:

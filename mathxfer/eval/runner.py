@@ -3,13 +3,14 @@
 Layout under --out: ``<model-slug>-<config key>/`` holding ``records/<BENCH>-v<version>.jsonl``
 (per-sample records), ``run.json`` (model revision) and ``scores.json`` (a mathxfer/scores@1 file
 with provenance, rewritten atomically after each benchmark). The key hashes everything that changes
-the numbers (model, revision-independent options, seed, limit, token budget, backend), so a rerun with
-the same options resumes in place: finished items are skipped and a complete benchmark is not redone.
+the numbers (the model's content identity, seed, limit, token budget, backend), and each record carries
+its item's fingerprint, so a rerun with the same options resumes in place: finished items are skipped, a
+complete benchmark is not redone, and items whose data changed are evaluated again. One process writes a
+run folder at a time (``mathxfer.locks``).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -17,11 +18,21 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from mathxfer.errors import read_json
 from mathxfer.eval.backends import Backend
 from mathxfer.eval.data import BenchmarkMissing, Item, load_items
 from mathxfer.eval.grading import grader_for
-from mathxfer.eval.records import aggregate, append_records, done_items, read_records
-from mathxfer.eval.specs import BenchmarkSpec, Sampling, spec as get_spec
+from mathxfer.eval.items import items_fingerprint
+from mathxfer.eval.records import (
+    aggregate,
+    append_records,
+    current_records,
+    done_items,
+    read_records,
+)
+from mathxfer.eval.specs import BenchmarkSpec, Sampling
+from mathxfer.eval.specs import spec as get_spec
+from mathxfer.locks import folder_lock
 from mathxfer.paths import eval_dir
 from mathxfer.provenance import config_key, provenance, write_json_atomic
 from mathxfer.scores_file import ScoreRecord, write_scores
@@ -51,7 +62,9 @@ class EvalConfig:
         return self.name or (Path(self.gguf_file).stem if self.gguf_file else Path(self.model.rstrip("/")).name)
 
     def key_config(self) -> dict[str, Any]:
-        from mathxfer.models import identity  # the one model identity: weights, not the path, key the run
+        from mathxfer.models import (
+            identity,  # the one model identity: weights, not the path, key the run
+        )
 
         return {"model": identity(self.model, gguf_file=self.gguf_file), "seed": self.seed, "limit": self.limit,
                 "thinking": self.thinking, "max_new_tokens": self.max_new_tokens, "backend": self.backend}
@@ -61,7 +74,9 @@ class EvalConfig:
         return (Path(self.out) if self.out else eval_dir()) / f"{slug}-{config_key(self.key_config())}"
 
     def sampling(self, spec: BenchmarkSpec) -> Sampling:
-        return replace(spec.sampling, max_new_tokens=self.max_new_tokens or spec.sampling.max_new_tokens)
+        if self.max_new_tokens is None:
+            return spec.sampling
+        return replace(spec.sampling, max_new_tokens=self.max_new_tokens)
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,7 @@ class BenchmarkOutcome:
     n_new: int = 0              # items evaluated in this run
     score: float | None = None
     message: str = ""
+    data: dict[str, str] | None = None  # the data scored: its sources and the items' fingerprint
 
 
 def _records_path(run: Path, spec: BenchmarkSpec) -> Path:
@@ -91,7 +107,7 @@ def _evaluate_chunk(backend: Backend, spec: BenchmarkSpec, items: list[Item], cf
             ll = [next(scores) for _ in it.choices]
             best = max(range(len(ll)), key=ll.__getitem__)
             g = grade(str(best), it.gold)
-            outs.append([{"item_id": it.id, "sample": 0, "prompt": p, "response": it.choices[best],
+            outs.append([{"item_id": it.id, "item_fingerprint": it.fingerprint(), "sample": 0, "prompt": p, "response": it.choices[best],
                           "extracted": g.extracted, "correct": g.correct, "score": g.score, "weight": g.weight,
                           "subset": it.subset, "loglik": ll}])
         return outs
@@ -102,7 +118,7 @@ def _evaluate_chunk(backend: Backend, spec: BenchmarkSpec, items: list[Item], cf
         recs = []
         for k, gen in enumerate(samples):
             g = grade(gen.text, it.gold)
-            recs.append({"item_id": it.id, "sample": k, "prompt": p, "response": gen.text,
+            recs.append({"item_id": it.id, "item_fingerprint": it.fingerprint(), "sample": k, "prompt": p, "response": gen.text,
                          "extracted": g.extracted, "correct": g.correct, "score": g.score, "weight": g.weight,
                          "subset": it.subset, "finish_reason": gen.finish_reason, "num_tokens": gen.num_tokens,
                          "detail": g.detail})
@@ -114,13 +130,13 @@ def evaluate_benchmark(name: str, cfg: EvalConfig, get_backend: Callable[[], Bac
                        log: Callable[[str], None] = print) -> BenchmarkOutcome:
     spec = get_spec(name)
     try:
-        items, _ = load_items(name, cfg.data_dir, seed=cfg.seed, limit=cfg.limit)
+        items, sources = load_items(name, cfg.data_dir, seed=cfg.seed, limit=cfg.limit)
     except BenchmarkMissing as err:
         log(f"skip {name}: {err}")
         return BenchmarkOutcome(name, "missing", message=str(err))
     path = _records_path(cfg.run_dir(), spec)
     n_samples = 1 if spec.kind == "loglik" else spec.sampling.n
-    done = done_items(read_records(path), n_samples)
+    done = done_items(current_records(read_records(path), items, n_samples), n_samples)
     todo = [it for it in items if it.id not in done]
     if not todo:
         log(f"{name}: complete ({len(items)} items on file), skipped")
@@ -133,11 +149,10 @@ def evaluate_benchmark(name: str, cfg: EvalConfig, get_backend: Callable[[], Bac
             seed = cfg.seed + items.index(chunk[0])  # depends on the item, not on what was resumed
             for recs in _evaluate_chunk(backend, spec, chunk, cfg, seed):
                 append_records(path, recs)
-    wanted = {it.id for it in items}
-    records = [r for r in read_records(path) if r["item_id"] in wanted]
-    score, n = aggregate(records, spec.aggregate)
+    score, n = aggregate(current_records(read_records(path), items, n_samples), spec.aggregate)
     log(f"{name}: {score:.1f} over {n} items")
-    return BenchmarkOutcome(name, "skipped" if not todo else "done", n, len(todo), score)
+    data = {"sources": ", ".join(sources), "items": items_fingerprint(items)}
+    return BenchmarkOutcome(name, "skipped" if not todo else "done", n, len(todo), score, data=data)
 
 
 def _spec_summary(cfg: EvalConfig, names: tuple[str, ...]) -> dict[str, Any]:
@@ -148,10 +163,15 @@ def _spec_summary(cfg: EvalConfig, names: tuple[str, ...]) -> dict[str, Any]:
 def run_eval(cfg: EvalConfig, backend_factory: BackendFactory | None = None,
              log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)) -> tuple[Path, list[BenchmarkOutcome]]:
     """Evaluate every benchmark of cfg; returns (scores file, outcomes). The backend loads only if needed."""
+    run = cfg.run_dir()
+    with folder_lock(run, log):
+        return _run_eval(cfg, run, backend_factory, log)
+
+
+def _run_eval(cfg: EvalConfig, run: Path, backend_factory: BackendFactory | None,
+              log: Callable[[str], None]) -> tuple[Path, list[BenchmarkOutcome]]:
     from mathxfer.eval.backends import make_backend
 
-    run = cfg.run_dir()
-    run.mkdir(parents=True, exist_ok=True)
     state: dict[str, Backend] = {}
 
     def get_backend() -> Backend:
@@ -170,20 +190,29 @@ def run_eval(cfg: EvalConfig, backend_factory: BackendFactory | None = None,
     return scores_path, outcomes
 
 
+RESCORE = "delete it and rerun the same `mathxfer eval`: the scores are recomputed from the per-sample records"
+
+
 def _write_scores(cfg: EvalConfig, path: Path, outcomes: list[BenchmarkOutcome]) -> None:
     previous: dict[str, dict[str, Any]] = {}
+    data: dict[str, dict[str, str]] = {}
     if path.is_file():  # keep benchmarks scored by an earlier run of the same config (another --suite)
-        previous = {r["benchmark"]: r for r in json.loads(path.read_text())["scores"]}
+        earlier = read_json(path, RESCORE)
+        previous = {r["benchmark"]: r for r in earlier["scores"]}
+        data = dict(earlier.get("provenance", {}).get("config", {}).get("data", {}))
     for o in outcomes:
         if o.score is not None:
             previous[o.benchmark] = asdict(ScoreRecord(model=cfg.display_name, base_model=cfg.base or "",
                                                        benchmark=o.benchmark, score=round(o.score, 4),
                                                        n=o.n_items, method="base" if not cfg.base else "other"))
+            data[o.benchmark] = o.data or {}
     if not previous:
         return
-    run_info = json.loads((cfg.run_dir() / "run.json").read_text()) if (cfg.run_dir() / "run.json").is_file() else {}
+    info = cfg.run_dir() / "run.json"
+    run_info = read_json(info, "delete it; the next `mathxfer eval` rewrites it") if info.is_file() else {}
     config = {**cfg.key_config(), "model_path": cfg.model, "gguf_file": cfg.gguf_file, "base": cfg.base,
-              "data_dir": cfg.data_dir, "batch_size": cfg.batch_size,
+              "data_dir": cfg.data_dir, "data": {b: data[b] for b in previous if b in data},
+              "batch_size": cfg.batch_size,
               "model_revision": run_info.get("revision", "unknown"),
               "benchmarks": _spec_summary(cfg, tuple(previous)),
               "missing": {o.benchmark: o.message for o in outcomes if o.status == "missing"}}
