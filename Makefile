@@ -21,6 +21,7 @@ book: $(STAMP)
 
 test: $(STAMP)
 	bash .ci/ensure-chromium
+	bash .ci/ensure-bubblewrap
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
 
 lock: $(STAMP)
