@@ -41,15 +41,26 @@ class PlannedRun:
 
     @property
     def finished(self) -> bool:
-        """A run is finished when its run.json says so and its model is there (a half-copied folder is not)."""
-        info = self.output_dir / "run.json"
-        if not info.is_file() or not (self.output_dir / "model" / "config.json").is_file():
-            return False
+        """A run is finished when its run.json parses and its model loads (``mathxfer.train.run.finished_run``);
+        a damaged one is not: training it says what is damaged and retrains it from its last checkpoint."""
+        from mathxfer.errors import DamagedFile
+        from mathxfer.train.run import finished_run
+
         try:
-            json.loads(info.read_text())
-        except ValueError:
+            return finished_run(self.output_dir)
+        except DamagedFile:
             return False
-        return True
+
+    def damage(self) -> str | None:
+        """What is damaged in a finished-looking run's folder (the DamagedFile message), None when nothing is."""
+        from mathxfer.errors import DamagedFile
+        from mathxfer.train.run import finished_run
+
+        try:
+            finished_run(self.output_dir)
+        except DamagedFile as err:
+            return str(err)
+        return None
 
     def sample_key(self) -> tuple[Any, ...] | None:
         """What an on-policy run's rejection sample depends on (``mathxfer.train.data.onpolicy_sample`` caches

@@ -56,15 +56,21 @@ def _base_entry(spec: StudySpec) -> dict[str, Any]:
             "eval_path": scores.path, "scores": scores.task, "group_scores": scores.group, "missing": scores.missing}
 
 
-def _entry(spec: StudySpec, run: PlannedRun, reused: bool) -> RunEntry:
-    import json
+def _fix(run: PlannedRun) -> str:
+    return f"rerun the study (a damaged run is retrained from its last checkpoint), or delete {run.output_dir}"
 
+
+def _entry(spec: StudySpec, run: PlannedRun, reused: bool) -> RunEntry:
+    from mathxfer.errors import damaged, read_json
     from mathxfer.models import identity
     from mathxfer.study.evaluation import evaluate
+    from mathxfer.train.run import finished_run
 
+    if not finished_run(run.output_dir, _fix(run)):  # DamagedFile when its run.json or model does not verify
+        raise damaged(run.output_dir / "run.json", "missing after training", _fix(run))
     model = run.output_dir / "model"
     scores = evaluate(spec, str(model), tuned_from=spec.base_model)
-    info = json.loads((run.output_dir / "run.json").read_text())
+    info = read_json(run.output_dir / "run.json", _fix(run))
     return RunEntry(run.arm, run.seed, run.variant, run.kind, run.method, run.fields, str(run.output_dir), str(model),
                     identity(str(model)), str(run.output_dir / "metrics.jsonl"), scores.path, scores.task,
                     scores.group, float(info.get("wall_seconds", 0.0)), reused)
@@ -136,7 +142,8 @@ def describe_plan(spec: StudySpec, runs: Sequence[PlannedRun], out: TextIO) -> N
     print(f"record: {record_path(study_key(spec, list(plan_study(spec))))}", file=out)
     for run in sorted(runs, key=lambda r: -r.cost()) if spec.launcher is None else runs:
         config = build_config(run.fields)
-        state = "reused (finished)" if run.finished else "to train"
+        damage = run.damage()
+        state = f"to retrain: {damage}" if damage else "reused (finished)" if run.finished else "to train"
         print(f"\n== {run.label} [{run.kind}, {run.method}]: {state}; {run.output_dir}", file=out)
         if spec.launcher is not None:
             print(f"   {launch_command(spec, run)}", file=out)

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from datasets import Dataset
+
+from mathxfer.errors import UsageError
+
+
+class TrainingDataError(UsageError):
+    """A run with nothing to train on: the message names the run and the fix."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,14 @@ class TaskData:
     onpolicy: Callable[[Any, Any, Any], Dataset]  # (config, model, tokenizer) -> messages of kept samples
     reward: Callable[..., list[float]]  # TRL signature, built on the shared grader
     version: str = "1"  # part of every run's key: bump (or derive) it when the data a config yields changes
+    source: Callable[[str | None], str] = lambda _data_dir: ""  # (data_dir) -> what the rows are read from
+    whole_set: bool = False  # a fixed set of rows: dataset_size 0 takes every row (_seeded_sample)
+
+    def data_version(self, data_dir: str | None) -> str:
+        """What identifies the data a run of this source trains on: its version and, for data read from files
+        or the hub, their fingerprint (a changed local copy makes every run on it a new run)."""
+        source = self.source(data_dir)
+        return f"{self.version}-{source}" if source else self.version
 
 
 def _micro() -> TaskData:
@@ -118,7 +133,8 @@ def _gsm8k() -> TaskData:
             raise ValueError(f"gsm8k has human-written solutions only: set sft_target: human, not {config.sft_target!r}")
         return _messages(rows(config), "human")
 
-    return TaskData("gsm8k", sft, lambda c: _rl_rows(rows(c)), _onpolicy_generic(rows), build_reward("math"))
+    return TaskData("gsm8k", sft, lambda c: _rl_rows(rows(c)), _onpolicy_generic(rows), build_reward("math"), whole_set=True,
+                    source=lambda data_dir: _source("gsm8k", data_dir, ("openai/gsm8k", "main"), "train.jsonl"))
 
 
 def _unireason() -> TaskData:
@@ -138,21 +154,40 @@ def _unireason() -> TaskData:
         return _messages(_seeded_sample(raw, config.dataset_size, config.dataset_seed + config.seed), key)
 
     return TaskData("unireason-math", sft, lambda c: _rl_rows(rl_rows(c)), _onpolicy_generic(rl_rows),
-                    build_reward("math"))
+                    build_reward("math"), whole_set=True, source=lambda _data_dir: "hub:ReasoningTransferability@main")
+
+
+def _local_file(name: str, data_dir: str | None, local_file: str) -> Path | None:
+    """The local copy ``data_dir/<name>/<local_file>`` when there is one."""
+    from mathxfer.eval.data import (
+        default_data_dir,  # the one rule: argument, else $MATHXFER_DATA_DIR, else hub
+    )
+
+    folder = default_data_dir(data_dir)
+    path = folder / name / local_file if folder and local_file else None
+    return path if path is not None and path.is_file() else None
+
+
+def _source(name: str, data_dir: str | None, hub: tuple[str, str | None], local_file: str) -> str:
+    """The fingerprint of what ``_load_rows`` reads: the local file's contents, else the hub dataset's name."""
+    from mathxfer.identity import content_digest
+
+    path = _local_file(name, data_dir, local_file)
+    return f"local:{content_digest([(local_file, path)])}" if path else f"hub:{hub[0]}:{hub[1]}@main"
 
 
 def _load_rows(name: str, data_dir: str | None, hub: tuple[str, str | None], local_file: str) -> list[dict[str, Any]]:
     """A local copy (``data_dir/<name>/<local_file>``, JSON Lines) when given, else the Hugging Face hub."""
-    import json
+    from mathxfer.errors import read_json_lines
 
-    from mathxfer.eval.data import default_data_dir  # the one rule: argument, else $MATHXFER_DATA_DIR, else hub
+    path = _local_file(name, data_dir, local_file)
+    if path is not None:
+        return read_json_lines(path, "restore the file from its source, or point data_dir elsewhere")
+    from datasets import load_dataset
+
+    from mathxfer.eval.data import default_data_dir
 
     folder = default_data_dir(data_dir)
-    if folder and local_file:
-        path = folder / name / local_file
-        if path.is_file():
-            return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    from datasets import load_dataset
 
     try:
         return list(load_dataset(hub[0], hub[1], split="train"))
@@ -187,7 +222,7 @@ def dataset_for(config: Any, model: Any, tokenizer: Any) -> Dataset:
     if isinstance(config, OnPolicySFTConfig):
         kept = onpolicy_sample(config, data, model, tokenizer)
         if len(kept) == 0:
-            raise ValueError(
+            raise TrainingDataError(
                 f"on-policy sampling kept no correct answer from {config.dataset_size} prompts x "
                 f"{config.onpolicy_samples} samples: the starting model {config.model_name_or_path!r} solves none. "
                 "Fix: start from a model that solves some prompts, or raise onpolicy_samples")

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-
 
 from mathxfer.errors import UsageError, read_yaml_mapping
 from mathxfer.paths import recipes_dir, train_dir
@@ -96,7 +95,62 @@ def recipe_fields(raw: Mapping[str, Any], source: str = "recipe") -> dict[str, A
     if raw["dataset_name"] not in DATASETS:
         raise RecipeError(f"{source}: unknown dataset_name {raw['dataset_name']!r}; "
                           f"choose one of {', '.join(sorted(DATASETS))}")
+    if problem := _range_error(raw):
+        raise RecipeError(f"{source}: {problem}")
     return dict(raw)
+
+
+def _dataset_size_ok(value: Any, raw: Mapping[str, Any]) -> bool:
+    from mathxfer.train.data import task_data
+
+    return value >= 1 or (value == 0 and task_data(raw["dataset_name"]).whole_set)
+
+
+def _by_steps(strategy: str) -> Callable[[Mapping[str, Any]], bool]:
+    """A steps field counts only while its strategy is "steps" (build_config's default for saving too)."""
+    return lambda raw: str(raw.get(strategy, "steps")) == "steps"
+
+
+# Numeric fields whose nonsense values TRL accepts and then trains something else (max_steps -5 trains every
+# epoch, dataset_size 0 an untrained model): (field, test, what it must be, the fix, when it is used).
+_RANGES: tuple[tuple[str, Callable[..., bool], str, str, Callable[[Mapping[str, Any]], bool] | None], ...] = (
+    ("max_steps", lambda v, _: v == -1 or v >= 1, "-1 or a positive int",
+     "set the number of optimiser steps, or -1 to train num_train_epochs epochs", None),
+    ("dataset_size", _dataset_size_ok, "a positive int",
+     "set the number of prompts to draw (0, all of it, exists only for fixed sets such as gsm8k)", None),
+    ("num_train_epochs", lambda v, _: v > 0, "positive", "set the passes over the data (e.g. 1)", None),
+    ("learning_rate", lambda v, _: v > 0, "positive", "set a learning rate such as 1.0e-4", None),
+    ("per_device_train_batch_size", lambda v, _: v >= 1, "a positive int", "set the examples per step (e.g. 8)",
+     None),
+    ("gradient_accumulation_steps", lambda v, _: v >= 1, "a positive int", "set 1 to step on every batch", None),
+    ("num_generations", lambda v, _: v >= 2, "at least 2",
+     "GRPO compares the samples of one prompt with each other: set e.g. 8", None),
+    ("temperature", lambda v, _: v > 0, "positive", "set the sampling temperature (e.g. 0.7)", None),
+    ("max_completion_length", lambda v, _: v >= 1, "a positive int", "set the longest completion in tokens",
+     None),
+    ("max_length", lambda v, _: v >= 1, "a positive int or null",
+     "set the longest training sequence in tokens, or null for no truncation", None),
+    ("beta", lambda v, _: v >= 0, "0 or more", "set the KL coefficient (0: no KL term)", None),
+    ("onpolicy_samples", lambda v, _: v >= 1, "a positive int", "set the samples drawn per prompt (e.g. 8)", None),
+    ("onpolicy_max_new_tokens", lambda v, _: v >= 1, "a positive int", "set the longest sample in tokens", None),
+    ("onpolicy_temperature", lambda v, _: v > 0, "positive", "set the sampling temperature (e.g. 0.7)", None),
+    ("save_steps", lambda v, _: v > 0, "positive",
+     "set the steps between checkpoints (below 1: a fraction of the run), or save_strategy: no",
+     _by_steps("save_strategy")),
+    ("logging_steps", lambda v, _: v > 0, "positive",
+     "set the steps between logged rows (below 1: a fraction of the run)", _by_steps("logging_strategy")),
+)
+
+
+def _range_error(raw: Mapping[str, Any]) -> str | None:
+    """The first numeric field (already of the right type) whose value cannot mean what it says."""
+    for name, ok, must, fix, used in _RANGES:
+        value = raw.get(name)
+        if value is None or (used is not None and not used(raw)):
+            continue
+        if not ok(value, raw):
+            return f"{name} must be {must}, not {value!r}; {fix}"
+    return None
 
 
 def read_recipe(path: Path | str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -113,12 +167,13 @@ def method_kind(method: str) -> str:
 
 def run_inputs(fields: Mapping[str, Any]) -> dict[str, str]:
     """What a run's key must also hold beyond its recipe: the base model's identity (a retrained base at the
-    same path is a new run) and the version of the data its dataset yields (a changed world is too)."""
+    same path is a new run) and the version of the data its dataset yields (a changed world or local data file
+    is too)."""
     from mathxfer.models import identity
     from mathxfer.train.data import task_data
 
     return {"base_identity": identity(str(fields["model_name_or_path"]), gguf_file=fields.get("gguf_file")),
-            "data_version": task_data(str(fields["dataset_name"])).version}
+            "data_version": task_data(str(fields["dataset_name"])).data_version(fields.get("data_dir"))}
 
 
 def run_dir(fields: Mapping[str, Any], runs_dir: Path | None = None) -> Path:

@@ -129,3 +129,60 @@ def test_editing_a_base_models_notes_keeps_its_runs(tmp_path):
     (base / "TRAINING.md").write_text("rewritten notes\n")
     (base / "training.json").write_text("{}\n")
     assert build_config(fields, tmp_path).output_dir == before
+
+
+SFT = {**GOOD, "method": "sft"}
+ONPOLICY = {**GOOD, "method": "onpolicy_sft"}
+NONSENSE = [  # values of the right type that TRL would accept and then train something else
+    (GOOD, "max_steps", -5, "max_steps must be -1 or a positive int, not -5"),
+    (GOOD, "max_steps", 0, "max_steps must be -1 or a positive int, not 0"),
+    (GOOD, "dataset_size", 0, "dataset_size must be a positive int, not 0"),
+    (GOOD, "dataset_size", -3, "dataset_size must be a positive int, not -3"),
+    ({**GOOD, "dataset_name": "gsm8k"}, "dataset_size", -1, "dataset_size must be a positive int, not -1"),
+    (GOOD, "learning_rate", 0.0, "learning_rate must be positive, not 0.0"),
+    (SFT, "learning_rate", -1.0e-4, "learning_rate must be positive, not -0.0001"),
+    (SFT, "num_train_epochs", 0, "num_train_epochs must be positive, not 0"),
+    (SFT, "per_device_train_batch_size", 0, "per_device_train_batch_size must be a positive int, not 0"),
+    (SFT, "gradient_accumulation_steps", 0, "gradient_accumulation_steps must be a positive int, not 0"),
+    (GOOD, "num_generations", 1, "num_generations must be at least 2, not 1"),
+    (GOOD, "temperature", 0.0, "temperature must be positive, not 0.0"),
+    (GOOD, "max_completion_length", 0, "max_completion_length must be a positive int, not 0"),
+    (GOOD, "beta", -0.1, "beta must be 0 or more, not -0.1"),
+    (SFT, "max_length", 0, "max_length must be a positive int or null, not 0"),
+    (ONPOLICY, "onpolicy_samples", 0, "onpolicy_samples must be a positive int, not 0"),
+    (ONPOLICY, "onpolicy_max_new_tokens", 0, "onpolicy_max_new_tokens must be a positive int, not 0"),
+    (ONPOLICY, "onpolicy_temperature", 0.0, "onpolicy_temperature must be positive, not 0.0"),
+    (SFT, "save_steps", 0, "save_steps must be positive, not 0"),
+    (SFT, "logging_steps", -1, "logging_steps must be positive, not -1"),
+]
+
+
+@pytest.mark.parametrize(("recipe", "field", "value", "message"), NONSENSE, ids=[f"{f}={v}" for _, f, v, _ in NONSENSE])
+def test_nonsense_values_fail_naming_the_file_field_value_and_fix(tmp_path, recipe, field, value, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({**recipe, field: value}))
+    with pytest.raises(RecipeError) as err:
+        read_recipe(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}: {message}; ") and len(text) > len(f"{path}: {message}; set")  # then the fix
+
+
+@pytest.mark.parametrize("overrides", [{"max_steps": -5}, {"dataset_size": 0}])
+def test_nonsense_overrides_fail_before_anything_trains(overrides):
+    """`mathxfer train --set max_steps=-5` used to train the whole recipe, `--set dataset_size=0` to record an
+    untrained model as a finished run."""
+    with pytest.raises(RecipeError, match=f"sft-nothink.yaml: {next(iter(overrides))} must be"):
+        load("micro", "sft-nothink", **overrides)
+
+
+@pytest.mark.parametrize(("recipe", "extra"), [
+    (GOOD, {"max_steps": -1}),  # -1: train num_train_epochs epochs
+    ({**GOOD, "dataset_name": "gsm8k"}, {"dataset_size": 0}),  # 0: every row of a fixed set
+    (SFT, {"save_steps": 0, "save_strategy": "no"}),  # not used without step checkpoints
+    (SFT, {"save_steps": 0.25, "max_length": None}),  # a fraction of the run; no truncation
+    (GOOD, {"beta": 0.0, "num_generations": 2}),
+])
+def test_boundary_values_are_accepted(tmp_path, recipe, extra):
+    path = tmp_path / "ok.yaml"
+    path.write_text(yaml.safe_dump({**recipe, **extra}))
+    assert read_recipe(path) == {**recipe, **extra}
