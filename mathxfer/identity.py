@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mathxfer.errors import DamagedFile, damaged, read_json
 from mathxfer.paths import file_hashes_path
 from mathxfer.provenance import write_json_atomic
 
@@ -54,10 +56,28 @@ def model_identity(name_or_path: str | Path, revision: str | None = None) -> str
     return "local:" + content_digest([(str(f.relative_to(path) if path.is_dir() else f.name), f) for f in files])
 
 
+MEMO_REBUILT = "none needed: it is only a memo of file hashes, so it is rebuilt now (the files are hashed again)"
+
+
+def _read_memo(path: Path) -> dict[str, str]:
+    """The memo of file hashes; a damaged one is named once on stderr and rebuilt (the next write replaces
+    it) rather than stopping the run."""
+    if not path.exists():
+        return {}
+    try:
+        memo = read_json(path, MEMO_REBUILT)
+        if isinstance(memo, dict) and all(isinstance(v, str) for v in memo.values()):
+            return memo
+        raise damaged(path, f"a JSON {type(memo).__name__}, not a mapping of file to hash", MEMO_REBUILT)
+    except DamagedFile as err:
+        print(f"mathxfer: warning: {err}", file=sys.stderr)
+        return {}
+
+
 def content_digest(files: Sequence[tuple[str, Path]]) -> str:
     """A hash of named files' contents, in the order given: a model folder's files, or a data file."""
     memo_path = file_hashes_path()
-    memo: dict[str, str] = json.loads(memo_path.read_text()) if memo_path.exists() else {}
+    memo = _read_memo(memo_path)
     digest = hashlib.sha256()
     for name, file in files:
         digest.update(name.encode())

@@ -13,12 +13,12 @@ A JSON object::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from mathxfer.errors import DamagedFile, UsageError, read_json
 from mathxfer.groups import BENCHMARKS
 from mathxfer.provenance import write_json_atomic
 
@@ -26,7 +26,10 @@ SCHEMA = "mathxfer/scores@1"
 METHODS = ("base", "SFT", "RL", "official", "other")
 
 
-class ScoresFileError(ValueError):
+REWRITE = "delete it and rerun the same `mathxfer eval`: the scores are recomputed from the per-sample records"
+
+
+class ScoresFileError(UsageError):
     """A scores file that cannot be used; the message names the file, the problem and the fix."""
 
 
@@ -51,6 +54,10 @@ def _check(record: dict[str, Any], where: str) -> ScoreRecord:
         raise ScoresFileError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     if not isinstance(record["model"], str) or not record["model"].strip():
         raise ScoresFileError(f"{where}: 'model' must be a non-empty name")
+    if record["base_model"] is not None and not isinstance(record["base_model"], str):
+        raise ScoresFileError(f"{where}: 'base_model' {record['base_model']!r} must be a model name ('' for a base)")
+    if not isinstance(record.get("family", ""), (str, type(None))):
+        raise ScoresFileError(f"{where}: 'family' {record['family']!r} must be a name")
     if record["benchmark"] not in BENCHMARKS:
         raise ScoresFileError(f"{where}: unknown benchmark {record['benchmark']!r}; "
                               f"use one of {', '.join(BENCHMARKS)}")
@@ -74,10 +81,13 @@ def read_scores(path: Path | str) -> tuple[list[ScoreRecord], dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise ScoresFileError(f"{path}: no such scores file; pass a file written by `mathxfer eval`")
+    if path.suffix.lower() == ".csv":
+        raise ScoresFileError(f"{path}: a CSV score table, not a scores file (the JSON `mathxfer eval` writes); "
+                              "pass a table as `mathxfer survey ti --scores FILE` (the survey chapter's -p scores=)")
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ScoresFileError(f"{path}: not valid JSON ({err})") from err
+        payload = read_json(path, REWRITE)
+    except DamagedFile as err:
+        raise ScoresFileError(str(err)) from err
     if not isinstance(payload, dict) or payload.get("schema") != SCHEMA:
         raise ScoresFileError(f"{path}: expected a JSON object with \"schema\": \"{SCHEMA}\"")
     if not isinstance(payload.get("provenance"), dict):
@@ -85,13 +95,22 @@ def read_scores(path: Path | str) -> tuple[list[ScoreRecord], dict[str, Any]]:
     rows = payload.get("scores")
     if not isinstance(rows, list) or not rows:
         raise ScoresFileError(f"{path}: 'scores' must be a non-empty list")
-    records = [_check(row if isinstance(row, dict) else {}, f"{path}: scores[{i}]")
-               for i, row in enumerate(rows)]
-    seen: set[tuple[str, str]] = set()
-    for rec in records:
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ScoresFileError(f"{path}: scores[{i}] is a JSON {type(row).__name__}, not an object with "
+                                  "model, base_model, benchmark, score and n")
+    records = [_check(row, f"{path}: scores[{i}]") for i, row in enumerate(rows)]
+    seen: dict[tuple[str, str], int] = {}
+    base_of: dict[str, tuple[str, int]] = {}
+    for i, rec in enumerate(records):
         if (rec.model, rec.benchmark) in seen:
-            raise ScoresFileError(f"{path}: {rec.model} has two scores for {rec.benchmark}; keep one")
-        seen.add((rec.model, rec.benchmark))
+            raise ScoresFileError(f"{path}: scores[{i}]: {rec.model} has two scores for {rec.benchmark} "
+                                  f"(also scores[{seen[rec.model, rec.benchmark]}]); keep one")
+        seen[rec.model, rec.benchmark] = i
+        base, first = base_of.setdefault(rec.model, (rec.base_model, i))
+        if base != rec.base_model:
+            raise ScoresFileError(f"{path}: scores[{i}]: {rec.model} has base_model {rec.base_model!r} but "
+                                  f"{base!r} in scores[{first}]; a model has one base")
     return records, payload["provenance"]
 
 

@@ -8,7 +8,7 @@ chapters that read a study take only ``study``: its parameters live in ``recipes
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 PROFILES: tuple[str, ...] = ("micro", "smol", "paper")
@@ -22,17 +22,56 @@ class Chapter:
     title: str
     defaults: Mapping[str, Any]  # parameter defaults, shared by all profiles
     uses_study: bool = False  # reads a study record: `mathxfer book` runs the study stage first
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # parameters with a fixed set of values
 
     def parameters(self, profile: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The parameters papermill injects: the profile, the defaults, then the user's."""
+        """The parameters papermill injects: the profile, the defaults, then the user's, each checked against
+        its default's type before any notebook runs (see ``check_value``)."""
         check_profile(profile)
         params = {"profile": profile, **self.defaults}
         unknown = sorted(set(overrides or {}) - set(params))
         if unknown:
             raise ValueError(f"chapter {self.name!r} has no parameter {', '.join(map(repr, unknown))}; "
                              f"its parameters are: {', '.join(sorted(params))}")
-        params.update(overrides or {})
+        for name, value in (overrides or {}).items():
+            if name == "profile" and value != profile:
+                raise ValueError(f"parameter profile={value!r}: the profile is chosen with --profile (here "
+                                 f"{profile!r}), not -p")
+            params[name] = check_value(name, value, params[name], self.choices.get(name))
         return params
+
+
+def check_value(name: str, value: Any, default: Any, choices: tuple[str, ...] | None = None) -> Any:
+    """``value`` for a parameter whose default is ``default``, checked by the default's type (bool, int, float,
+    str, list of strings; None: a string or None); a single string for a list is a one-element list."""
+    def refuse(kind: str, example: str) -> ValueError:
+        return ValueError(f"parameter {name} must be {kind}, e.g. -p {name}={example} (got {value!r})")
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise refuse("true or false", "true")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise refuse("an integer", str(default + 1))
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise refuse("a number", str(default))
+        value = float(value)
+    elif isinstance(default, list):
+        if isinstance(value, str):
+            if "," in value:  # `-p extra_results=a.json,b.json` reads as one string: say so, never guess
+                raise refuse("a list of files", f"'[{value}]'")
+            value = [value]  # one file: a one-element list
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise refuse("a list of files", "'[a.json]'")
+    elif (isinstance(default, str) or default is None) and not isinstance(value, str) \
+            and not (default is None and value is None):
+        kind = "a string" + (" or null" if default is None else "")
+        # quoted, YAML keeps the value a string
+        raise refuse(kind, str(default) if value is None else f"'\"{value}\"'")
+    if choices is not None and value not in choices:
+        raise ValueError(f"parameter {name}={value!r} is not one of {', '.join(choices)}")
+    return value
 
 
 STUDY: Mapping[str, Any] = {
@@ -52,6 +91,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             "extra_results": [],  # scores files (mathxfer eval) whose models join the table
             "data_dir": None,  # local benchmarks folder holding paper_model_outputs/ (None: $MATHXFER_DATA_DIR)
         },
+        choices={"ti_reading": ("pooled", "literal", "v1")},
     ),
     Chapter(
         name="micro",

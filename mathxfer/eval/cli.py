@@ -11,6 +11,22 @@ from mathxfer.errors import UsageError
 SUITE_HELP = "paper (all 12), math, other, non, or comma-separated benchmark names (default paper)"
 
 
+POSITIVE = {  # option -> (its attribute, what a positive value is)
+    "--limit": ("limit", "a positive number of items per benchmark (omit it for every item)"),
+    "--max-new-tokens": ("max_new_tokens", "a positive token budget (omit it for the paper's 32768)"),
+    "--batch-size": ("batch_size", "a positive number of prompts per batch (default 8)"),
+    "--tensor-parallel-size": ("tensor_parallel_size", "a positive number of GPUs (default 1)"),
+}
+
+
+def _check_positive(args: argparse.Namespace) -> None:
+    """0 or a negative count is refused before anything loads (0 is not "unset": it would mean no work)."""
+    for option, (attr, fix) in POSITIVE.items():
+        value = getattr(args, attr)
+        if value is not None and value <= 0:
+            raise UsageError(f"{option} {value}: give {fix}")
+
+
 def _eval(args: argparse.Namespace) -> int:
     from mathxfer.eval.runner import EvalConfig, run_eval
     from mathxfer.eval.specs import resolve_suite
@@ -19,8 +35,7 @@ def _eval(args: argparse.Namespace) -> int:
         benchmarks = resolve_suite(args.suite)
     except ValueError as err:
         raise UsageError(str(err)) from err
-    if args.limit is not None and args.limit <= 0:
-        raise UsageError(f"--limit {args.limit}: give a positive number of items per benchmark")
+    _check_positive(args)
     cfg = EvalConfig(model=args.model, benchmarks=benchmarks, gguf_file=args.gguf_file, base=args.base,
                      name=args.name, limit=args.limit, data_dir=args.data_dir, out=args.out, seed=args.seed,
                      thinking=args.thinking == "on", max_new_tokens=args.max_new_tokens,
@@ -53,8 +68,9 @@ def _regrade(args: argparse.Namespace) -> int:
     print(f"{r.benchmark}: {r.score:.1f}% ({r.n_correct}/{r.n} items correct"
           f"{'' if r.benchmark != 'IFEval' else ' at prompt level; score is instruction level'})"
           + (f"; reported {reported}" if reported is not None else ""))
+    complete = f"{r.score_complete:.1f}%" if r.n_incomplete < r.n else "-"
     print(f"no final answer: {r.n_incomplete}/{r.n}; score on the {r.n - r.n_incomplete} complete: "
-          f"{r.score_complete:.1f}%; unmatched prompts (not graded): {r.n_unmatched}")
+          f"{complete}; unmatched prompts (not graded): {r.n_unmatched}")
     return 0
 
 

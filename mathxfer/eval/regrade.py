@@ -8,13 +8,13 @@ the gap to the reported score can be attributed rather than tuned away.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from mathxfer.errors import UsageError, damaged, read_json_lines
 from mathxfer.eval.data import Item, default_data_dir, load_items
 from mathxfer.eval.grading import extract_letter, grader_for, has_boxed
 
@@ -71,13 +71,40 @@ def _gold_for(benchmark: str, item: Item, text: str) -> dict[str, Any]:
     raise KeyError("correct option not among the released choices")
 
 
+RESPONSES_FIX = 'each line must be a JSON object {"input": the chat prompt, "output": the response}'
+
+
+class NothingToGrade(UsageError):
+    """A responses file with no response to grade: empty, or no prompt matches the benchmark."""
+
+
+def read_responses(path: str | Path) -> list[dict[str, str]]:
+    """The {input, output} rows of a responses file (JSON Lines), or an error naming the file and the line."""
+    path = Path(path)
+    if not path.is_file():
+        raise NothingToGrade(f"{path}: no such responses file; pass a JSONL of input/output rows")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    numbers = [n for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    rows = read_json_lines(path, RESPONSES_FIX)
+    if not rows:
+        raise NothingToGrade(f"{path}: holds no responses (the file is empty); {RESPONSES_FIX}")
+    for number, row in zip(numbers, rows):
+        if not isinstance(row, dict):
+            raise damaged(path, f"a JSON {type(row).__name__}, not an object", RESPONSES_FIX, number)
+        for field in ("input", "output"):
+            if not isinstance(row.get(field), str):
+                problem = f"no '{field}'" if field not in row else f"'{field}' is not a string"
+                raise damaged(path, problem, RESPONSES_FIX, number)
+    return rows
+
+
 def regrade_file(benchmark: str, responses: str | Path, data_dir: str | Path | None = None) -> RegradeResult:
     """Grade a JSONL of {input, output} against the benchmark's items (matched by prompt text)."""
+    rows = read_responses(responses)  # a bad file fails before the benchmark loads
     items, _ = load_items(benchmark, data_dir)
     by_text = {_key(benchmark, str(next(iter(it.fields.values())) if benchmark != "GPQA-Diamond"
                                    else it.fields["question"])): it for it in items}
     grade = grader_for(benchmark)
-    rows = [json.loads(line) for line in Path(responses).read_text(encoding="utf-8").splitlines() if line.strip()]
     num = den = 0.0
     n_correct = n_incomplete = unmatched = 0
     complete_num = complete_den = 0.0
@@ -100,6 +127,9 @@ def regrade_file(benchmark: str, responses: str | Path, data_dir: str | Path | N
         if not incomplete:
             complete_num, complete_den = complete_num + g.score * g.weight, complete_den + g.weight
     n = len(rows) - unmatched
+    if n == 0:
+        raise NothingToGrade(f"{responses}: none of its {len(rows)} response(s) matches a {benchmark} prompt, so "
+                             f"nothing was graded; is it the responses file of another benchmark (--benchmark)?")
     return RegradeResult(benchmark, n, n_correct, 100 * num / den if den else math.nan, n_incomplete,
                          100 * complete_num / complete_den if complete_den else math.nan, unmatched)
 

@@ -35,7 +35,7 @@ from mathxfer.eval.specs import spec as get_spec
 from mathxfer.locks import folder_lock
 from mathxfer.paths import eval_dir
 from mathxfer.provenance import config_key, provenance, write_json_atomic
-from mathxfer.scores_file import ScoreRecord, write_scores
+from mathxfer.scores_file import ScoreRecord, read_scores, write_scores
 
 BackendFactory = Callable[[], Backend]
 
@@ -190,16 +190,13 @@ def _run_eval(cfg: EvalConfig, run: Path, backend_factory: BackendFactory | None
     return scores_path, outcomes
 
 
-RESCORE = "delete it and rerun the same `mathxfer eval`: the scores are recomputed from the per-sample records"
-
-
 def _write_scores(cfg: EvalConfig, path: Path, outcomes: list[BenchmarkOutcome]) -> None:
     previous: dict[str, dict[str, Any]] = {}
     data: dict[str, dict[str, str]] = {}
     if path.is_file():  # keep benchmarks scored by an earlier run of the same config (another --suite)
-        earlier = read_json(path, RESCORE)
-        previous = {r["benchmark"]: r for r in earlier["scores"]}
-        data = dict(earlier.get("provenance", {}).get("config", {}).get("data", {}))
+        earlier, earlier_provenance = read_scores(path)  # checked: a damaged file is named, with the fix
+        previous = {r.benchmark: asdict(r) for r in earlier}
+        data = dict(earlier_provenance.get("config", {}).get("data", {}))
     for o in outcomes:
         if o.score is not None:
             previous[o.benchmark] = asdict(ScoreRecord(model=cfg.display_name, base_model=cfg.base or "",

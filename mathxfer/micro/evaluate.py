@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -79,6 +78,31 @@ def evaluate(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, n_per_g
     return evaluate_items(model, tokenizer, heldout_items(n_per_group), batch_size)
 
 
+EVAL_CACHE_FIX = "delete it; it is a cache and is recomputed by the next `mathxfer study`"
+
+
+def read_evaluation(path: str | Path) -> dict[str, Any]:
+    """A cached held-out evaluation (what ``evaluate_cached`` writes), checked, or ``DamagedFile`` naming it."""
+    from mathxfer.errors import damaged, read_json
+
+    path = Path(path)
+    payload = read_json(path, EVAL_CACHE_FIX)
+    if not isinstance(payload, dict):
+        raise damaged(path, f"a JSON {type(payload).__name__}, not an evaluation object", EVAL_CACHE_FIX)
+    for key in ("family", "group"):
+        value = payload.get(key)
+        if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and 0 <= v <= 1
+                                                  for v in value.values()):
+            raise damaged(path, f"no '{key}' accuracies (a mapping of name to a fraction in [0, 1])",
+                          EVAL_CACHE_FIX)
+    records = payload.get("records")
+    fields = ("family", "question", "response")
+    if not isinstance(records, list) or not all(isinstance(r, dict) and all(f in r for f in fields)
+                                                for r in records):
+        raise damaged(path, f"no 'records' list with {', '.join(fields)} in each", EVAL_CACHE_FIX)
+    return payload
+
+
 EVAL_VERSION = 1  # bump when the evaluation protocol changes, so cached evaluations are redone
 
 
@@ -98,7 +122,7 @@ def evaluate_cached(model_dir: str | Path, n_per_group: int = 200) -> tuple[Path
     digest = hashlib.sha256(model_id.encode()).hexdigest()[:12]
     path = micro_eval_dir() / f"w{world.fingerprint()}-n{n_per_group}-v{EVAL_VERSION}-{digest}.json"
     if path.exists():
-        return path, json.loads(path.read_text())
+        return path, read_evaluation(path)
     start = time.perf_counter()
     result = evaluate(load_model(str(model_dir)), load_tokenizer(str(model_dir)), n_per_group=n_per_group)
     payload = {"model": str(model_dir), "model_identity": model_id, "eval_n": n_per_group,

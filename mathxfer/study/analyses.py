@@ -8,9 +8,6 @@ read (``warm``, one model at a time in its workers), so a chapter computes nothi
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from mathxfer.analysis.latent_analysis import LatentConfig, LatentResults, hidden_by_task, latent_analysis
 from mathxfer.analysis.refs import ModelRef
 from mathxfer.analysis.texts import benchmark_prompts, micro_texts
@@ -86,10 +83,11 @@ def latent_for(record: StudyRecord) -> LatentResults:
 def _micro_samples(eval_path: str, n_samples: int) -> Samples:
     """A micro model's own greedy responses from its held-out evaluation, the first ``n_samples`` per family;
     the prompt is the chat-rendered question the model answered."""
+    from mathxfer.micro.evaluate import read_evaluation
     from mathxfer.micro.grading import render
 
     out: Samples = {}
-    for row in json.loads(Path(eval_path).read_text())["records"]:
+    for row in read_evaluation(eval_path)["records"]:  # a damaged file is named, with its fix
         prompts, responses = out.setdefault(row["family"], ([], []))
         if len(prompts) < n_samples:
             prompts.append(render(row["question"]))

@@ -8,7 +8,6 @@ group, and the tasks come with their groups in a fixed order: the chapters need 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from mathxfer.groups import BENCHMARK_GROUPS, Group
 from mathxfer.study.spec import Evaluation, StudySpec
@@ -46,10 +45,37 @@ def evaluate(spec: StudySpec, model: str, *, tuned_from: str | None = None) -> M
     return _benchmarks(spec, model, tuned_from)
 
 
-def _benchmarks(spec: StudySpec, model: str, tuned_from: str | None) -> ModelScores:
-    import json
+DATA_SEED = 0  # the seed a study's benchmark items are drawn (and GPQA's choices shuffled) with
 
+
+def changed_data(spec: StudySpec, eval_path: str, seen: dict[str, str | None] | None = None) -> str | None:
+    """The first benchmark whose items are no longer those ``eval_path`` (a scores.json) was scored on, or that
+    was missing then and is there now; None when the data is unchanged (and always for the micro world,
+    whose fingerprint keys its evaluations). ``seen`` memoises the current fingerprints across models."""
+    if spec.evaluation.kind == "micro":
+        return None
+    from mathxfer.eval.data import BenchmarkMissing, load_items
+    from mathxfer.eval.items import items_fingerprint
+    from mathxfer.scores_file import read_scores
+
+    seen = {} if seen is None else seen
+    config = read_scores(eval_path)[1].get("config", {})
+    recorded = {b: d.get("items") for b, d in config.get("data", {}).items()}
+    for benchmark in task_groups(spec.evaluation):
+        if benchmark not in seen:
+            try:
+                items, _ = load_items(benchmark, spec.evaluation.data_dir, seed=DATA_SEED, limit=spec.evaluation.limit)
+                seen[benchmark] = items_fingerprint(items)
+            except BenchmarkMissing:
+                seen[benchmark] = None
+        if seen[benchmark] != recorded.get(benchmark):
+            return benchmark
+    return None
+
+
+def _benchmarks(spec: StudySpec, model: str, tuned_from: str | None) -> ModelScores:
     from mathxfer.eval.runner import EvalConfig, run_eval
+    from mathxfer.scores_file import read_scores
 
     evaluation = spec.evaluation
     groups = task_groups(evaluation)
@@ -57,14 +83,14 @@ def _benchmarks(spec: StudySpec, model: str, tuned_from: str | None) -> ModelSco
     cfg = EvalConfig(model=model, benchmarks=tuple(groups), gguf_file=spec.gguf_file if is_base else None,
                      base=tuned_from, name=None if not is_base else f"{spec.profile}-base", limit=evaluation.limit,
                      data_dir=evaluation.data_dir, max_new_tokens=evaluation.max_new_tokens,
-                     batch_size=evaluation.batch_size, backend=evaluation.backend)
+                     batch_size=evaluation.batch_size, backend=evaluation.backend, seed=DATA_SEED)
     path, outcomes = run_eval(cfg, log=lambda _message: None)
     missing = {o.benchmark: o.message for o in outcomes if o.score is None}
     if len(missing) == len(outcomes):
         raise FileNotFoundError(f"no benchmark of {evaluation.suite!r} could be evaluated for {model}: "
                                 f"{next(iter(missing.values()))}")
-    scores = {r["benchmark"]: float(r["score"]) for r in json.loads(Path(path).read_text())["scores"]
-              if r["benchmark"] in groups and r["benchmark"] not in missing}
+    records, _ = read_scores(path)  # checked: a damaged scores.json is named, with the command that rewrites it
+    scores = {r.benchmark: r.score for r in records if r.benchmark in groups and r.benchmark not in missing}
     by_group: dict[str, float] = {}
     for group in dict.fromkeys(groups.values()):
         present = [scores[b] for b, g in groups.items() if g == group and b in scores]

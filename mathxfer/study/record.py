@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from mathxfer.errors import DamagedFile, damaged, read_json, read_json_lines
 from mathxfer.groups import Group
 from mathxfer.paths import study_dir
 from mathxfer.study.spec import (Analysis, Controls, Evaluation, Launcher, StudyError, StudySpec, read_study,
@@ -96,7 +96,8 @@ class StudyRecord:
         """Every logged training step of every run: arm, seed, step and TRL's logged values."""
         frames = []
         for run in self.select(variant):
-            rows = [json.loads(line) for line in Path(run.metrics_path).read_text().splitlines() if line.strip()]
+            rows = read_json_lines(Path(run.metrics_path), f"rerun `{_command(self.spec)}` after deleting the "
+                                   f"run's folder {run.output_dir} (this retrains {run.label})")
             frame = pd.DataFrame([r for r in rows if "step" in r or "loss" in r])
             frames.append(frame.assign(arm=run.arm, seed=run.seed))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -154,8 +155,10 @@ def _command(spec: StudySpec) -> str:
 def verify(record: StudyRecord) -> StudyRecord:
     """Every model and evaluation the record names is still what was recorded; else a clear error."""
     from mathxfer.models import identity
+    from mathxfer.study.evaluation import changed_data
 
     command = _command(record.spec)
+    data: dict[str, str | None] = {}  # the benchmarks' current fingerprints, computed once for every model
     for what, model, want, evaluation in [("the base", record.base["model_path"], record.base["model_identity"],
                                            record.base["eval_path"]),
                                           *[(r.label, r.model_path, r.model_identity, r.eval_path)
@@ -171,16 +174,37 @@ def verify(record: StudyRecord) -> StudyRecord:
         if now != want:
             raise StudyRecordMissing(f"study record {record.path} is stale: {what} at {model} changed since it "
                                      f"was recorded; run `{command}` to retrain and re-evaluate")
+        changed = changed_data(record.spec, evaluation, data)
+        if changed is not None:
+            raise StudyRecordMissing(f"study record {record.path} is stale: the {changed} data in "
+                                     f"{record.spec.evaluation.data_dir or 'the hub'} changed since {what} was "
+                                     f"evaluated; run `{command}` to re-evaluate (only the changed items are redone)")
     return record
 
 
-def read_record(path: str | Path) -> StudyRecord:
+RERUN = "rerun `mathxfer study --profile P` (or `mathxfer study --study FILE`) for the study that wrote it"
+
+
+def read_record(path: str | Path, command: str | None = None) -> StudyRecord:
+    """The record at ``path``, or ``StudyRecordMissing`` naming it and the fix: ``command`` is the study's own
+    command when the caller knows it (so a damaged record is redone, never shown)."""
     path = Path(path)
+    fix = f"rerun `{command}` (it rewrites the record; finished runs are reused)" if command else RERUN
     try:
-        payload = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise StudyRecordMissing(f"study record {path} cannot be read ({err}); rerun `mathxfer study`") from err
-    return StudyRecord.from_json(payload, str(path))
+        payload = read_json(path, fix)
+    except DamagedFile as err:
+        raise StudyRecordMissing(f"study record {err}") from err
+    except OSError as err:
+        raise StudyRecordMissing(f"study record {path} cannot be read ({err}); {fix}") from err
+    if not isinstance(payload, dict):
+        raise StudyRecordMissing(f"study record {damaged(path, f'a JSON {type(payload).__name__}, not an object', fix)}")
+    try:
+        return StudyRecord.from_json(payload, str(path))
+    except StudyRecordMissing:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        problem = f"no {err}" if isinstance(err, KeyError) else f"{type(err).__name__}: {err}"
+        raise StudyRecordMissing(f"study record {damaged(path, problem, fix)}") from err
 
 
 def load_record(study: str | Path | None = None, profile: str = "micro") -> StudyRecord:
@@ -196,4 +220,4 @@ def load_record(study: str | Path | None = None, profile: str = "micro") -> Stud
     if not path.is_file():
         raise StudyRecordMissing(f"no study record for {spec.source} (key {key}) in {study_dir()}: "
                                  f"run `{_command(spec)}` first (the book's `mathxfer book` runs it too)")
-    return verify(read_record(path))
+    return verify(read_record(path, _command(spec)))

@@ -73,14 +73,71 @@ def _read_paper(name: str) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
+SCORE_TABLE_FIX = ("a score table is a CSV in data/paper/survey_scores.csv's layout: a header row, then one row per "
+                   "model with a percentage (0-100) under each of the 12 benchmarks")
+
+
 def load_scores_csv(path: Path | str) -> pd.DataFrame:
-    """A wide score table (model + the 12 benchmarks, percent), like data/paper/survey_scores.csv."""
-    table = pd.read_csv(path)
-    missing = [c for c in ("model", *BENCHMARKS) if c not in table.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; a score table needs "
-                         f"model and the 12 benchmarks ({', '.join(BENCHMARKS)})")
-    return table.set_index("model")[list(BENCHMARKS)].astype(float)
+    """A wide score table (model + the 12 benchmarks, percent), like data/paper/survey_scores.csv.
+
+    Every cell is checked, since one bad score moves the pooled sigma and with it every model's TI: a blank,
+    a non-number, a score outside 0-100 or a model listed twice is an error naming the file, line and column."""
+    import csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: No such file; {SCORE_TABLE_FIX}")
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{path}: empty file; {SCORE_TABLE_FIX}")
+        header = [name.strip() for name in header]
+        twice = sorted({name for name in header if header.count(name) > 1 and name})
+        if twice:
+            raise ValueError(f"{path}:1: column(s) {', '.join(twice)} appear twice; keep one of each")
+        missing = [c for c in ("model", *BENCHMARKS) if c not in header]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; a score table needs "
+                             f"model and the 12 benchmarks ({', '.join(BENCHMARKS)})")
+        column = {name: header.index(name) for name in ("model", *BENCHMARKS)}
+        rows: dict[str, list[float]] = {}
+        first_line: dict[str, int] = {}
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            if len(cells) != len(header):
+                raise ValueError(f"{path}:{line}: {len(cells)} cells for the header's {len(header)} columns; "
+                                 "one cell per column (a comma inside a model name needs quotes)")
+            model = cells[column["model"]].strip()
+            if not model:
+                raise ValueError(f"{path}:{line}: column model is blank; name the model")
+            if model in first_line:
+                raise ValueError(f"{path}:{line}: model {model!r} is listed twice (also on line "
+                                 f"{first_line[model]}); keep one row per model")
+            first_line[model] = line
+            rows[model] = [_score_cell(path, line, bench, model, cells[column[bench]]) for bench in BENCHMARKS]
+    if not rows:
+        raise ValueError(f"{path}: no model rows; {SCORE_TABLE_FIX}")
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(BENCHMARKS), dtype=float)
+    table.index.name = "model"
+    return table
+
+
+def _score_cell(path: Path, line: int, benchmark: str, model: str, cell: str) -> float:
+    where = f"{path}:{line}, column {benchmark} ({model})"
+    text = cell.strip()
+    if not text:
+        raise ValueError(f"{where}: blank; every model needs a score for all 12 benchmarks (a percentage, 0-100)")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{where}: {text!r} is not a number; write the score as a percentage, e.g. 61.2") from None
+    if not 0 <= value <= 100:  # NaN fails this too
+        raise ValueError(f"{where}: {text} is not a percentage in [0, 100]; scores are percent correct, "
+                         "e.g. 61.2 for 61.2%")
+    return value
 
 
 def load_survey(scores: str | Path = "reported", extra_results: Sequence[str | Path] = ()) -> Survey:

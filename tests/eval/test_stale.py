@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mathxfer.errors import DamagedFile
+from mathxfer.errors import DamagedFile, UsageError
 from mathxfer.eval.backends import Generation
 from mathxfer.eval.data import load_items
 from mathxfer.eval.runner import EvalConfig, run_eval
@@ -162,5 +162,22 @@ def test_a_damaged_scores_file_is_named(bench_dir, tmp_path):
     cfg = EvalConfig(model="fake", benchmarks=("AIME25",), limit=2, data_dir=str(bench_dir), out=str(tmp_path))
     path, _ = run_eval(cfg, backend_factory=lambda: oracle_for(bench_dir, 2), **QUIET)
     path.write_text(path.read_text()[:40])
-    with pytest.raises(DamagedFile, match=r"scores\.json:\d+: damaged \(not valid JSON"):
+    with pytest.raises(UsageError, match=r"scores\.json:\d+: damaged \(not valid JSON"):
         run_eval(cfg, backend_factory=lambda: oracle_for(bench_dir, 2), **QUIET)
+
+
+def test_a_study_record_is_stale_when_its_benchmark_data_changed(own_data, tmp_path):
+    from mathxfer.study.evaluation import DATA_SEED, changed_data
+    from mathxfer.study.spec import parse_set, read_study
+
+    spec = read_study(profile="smol", overrides=parse_set(
+        ["evaluation.suite=AIME25", "evaluation.limit=3", f"evaluation.data_dir={own_data}"]))
+    cfg = EvalConfig(model="fake", benchmarks=("AIME25",), limit=3, data_dir=str(own_data), out=str(tmp_path),
+                     seed=DATA_SEED)
+    path, _ = run_eval(cfg, backend_factory=lambda: oracle_for(own_data, 3), **QUIET)
+    assert changed_data(spec, str(path)) is None
+    file = own_data / SPECS["AIME25"].local[0]
+    rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+    rows[0]["problem"] += " (revised)"
+    file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert changed_data(spec, str(path)) == "AIME25"
