@@ -121,27 +121,40 @@ def _hidden_shape(path: Path) -> None:
     save_npz_atomic(path, {"layers": np.array([0, 1]), "features": np.zeros((3, 4, 8), dtype=np.float16)})
 
 
+def _tokens_check():
+    from mathxfer.analysis.tokens import cache_problem
+
+    return cache_problem
+
+
+def _hidden_check():
+    from mathxfer.analysis.hidden import cache_problem
+
+    return cache_problem
+
+
+# (writer, the check its reader passes (None: only what every .npz is checked for), the message)
 NPZ = [
-    (_garbage, "damaged (not a readable .npz: BadZipFile"),
-    (_truncated, "damaged (not a readable .npz"),
-    (_empty, "damaged (not a readable .npz"),
-    (_bad_meta, "damaged (not a readable .npz: JSONDecodeError"),
-    (_pickled, "damaged (not a readable .npz: ValueError"),
-    (_meta_key_mismatch, "damaged (its metadata is inconsistent"),
-    (_ragged_tokens, "damaged (per-token arrays"),
-    (_tokens_wrong_n, "damaged (offsets of shape (2,); its configuration has 2 samples"),
-    (_hidden_shape, "damaged (features of shape (3, 4, 8) for layers of shape (2,)"),
+    (_garbage, None, "damaged (not a readable .npz: BadZipFile"),
+    (_truncated, None, "damaged (not a readable .npz"),
+    (_empty, None, "damaged (not a readable .npz"),
+    (_bad_meta, None, "damaged (not a readable .npz: JSONDecodeError"),
+    (_pickled, None, "damaged (not a readable .npz: ValueError"),
+    (_meta_key_mismatch, None, "damaged (its metadata is inconsistent"),
+    (_ragged_tokens, _tokens_check, "damaged (per-token arrays"),
+    (_tokens_wrong_n, _tokens_check, "damaged (offsets of shape (2,); its configuration has 2 samples"),
+    (_hidden_shape, _hidden_check, "damaged (features of shape (3, 4, 8) for layers of shape (2,)"),
 ]
 
 
-@pytest.mark.parametrize(("write", "message"), NPZ, ids=[w.__name__.strip("_") for w, _ in NPZ])
-def test_a_damaged_npz_is_named_with_the_fix(tmp_path, write, message):
+@pytest.mark.parametrize(("write", "check", "message"), NPZ, ids=[w.__name__.strip("_") for w, _, _ in NPZ])
+def test_a_damaged_npz_is_named_with_the_fix(tmp_path, write, check, message):
     from mathxfer.analysis.store import load_npz
 
     path = tmp_path / "cache.npz"  # not named by a key: the key check has its own test
     write(path)
     with pytest.raises(DamagedFile) as caught:
-        load_npz(path)
+        load_npz(path, check() if check else None)
     assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
     assert CACHE_FIX in str(caught.value) and "\n" not in str(caught.value)
 

@@ -16,18 +16,18 @@ import contextlib
 import gc
 import inspect
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from mathxfer.identity import tokenizer_fingerprint
-from mathxfer.analysis.store import load_npz, save_npz_atomic, texts_hash
 from mathxfer import paths
+from mathxfer.analysis.store import load_npz, save_npz_atomic, texts_hash
+from mathxfer.identity import tokenizer_fingerprint
 from mathxfer.provenance import config_key, provenance
 
 Pooling = Literal["mean_with_pad", "masked_mean", "last"]
@@ -113,6 +113,25 @@ def cache_key(model_id: str, tokenizer: PreTrainedTokenizerBase, texts: Sequence
             "texts": texts_hash(texts), "n_texts": len(texts), **config.cache_fields()}
 
 
+def cache_problem(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> str:
+    """Why a hidden-state cache (or one of its chunks) does not hold what its configuration asks ('' if it does)."""
+    if "features" not in arrays or "layers" not in arrays:
+        return f"a hidden-state cache needs arrays 'layers' and 'features'; it has {sorted(arrays)}"
+    features, layers = arrays["features"], arrays["layers"]
+    if features.ndim != 3 or layers.ndim != 1 or features.shape[0] != layers.shape[0]:
+        return (f"features of shape {features.shape} for layers of shape {layers.shape}; expected "
+                "(n_layers, n_texts, hidden) with one layer index per row")
+    if not np.issubdtype(features.dtype, np.floating) or not np.issubdtype(layers.dtype, np.integer):
+        return f"features of dtype {features.dtype} and layers of dtype {layers.dtype}; expected floats and integers"
+    if "n_texts" in config and features.shape[1] != config["n_texts"]:
+        return f"features for {features.shape[1]} texts; its configuration asks for {config['n_texts']}"
+    if isinstance(config.get("layers"), list) and len(config["layers"]) != layers.shape[0]:
+        return f"{layers.shape[0]} layers; its configuration asks for {len(config['layers'])}"
+    if "storage_dtype" in config and features.dtype != np.dtype(config["storage_dtype"]):
+        return f"features of dtype {features.dtype}; its configuration asks for {config['storage_dtype']}"
+    return ""
+
+
 def _forward_chunk(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
                    config: HiddenConfig) -> tuple[tuple[int, ...], np.ndarray]:
     """Pooled features (n_layers, len(texts), hidden) for one chunk, stored dtype."""
@@ -163,7 +182,7 @@ def extract_hidden(model: ModelOrLoader, tokenizer: PreTrainedTokenizerBase, tex
     root = Path(cache_dir) if cache_dir is not None else paths.cache_dir("hidden")
     path = root / f"{key}.npz"
     if path.exists():
-        arrays, _ = load_npz(path)
+        arrays, _ = load_npz(path, cache_problem)
         return HiddenStates(tuple(int(x) for x in arrays["layers"]), arrays["features"], key, path)
 
     partial = root / f"{key}.partial"
@@ -186,7 +205,7 @@ def extract_hidden(model: ModelOrLoader, tokenizer: PreTrainedTokenizerBase, tex
     features: np.ndarray | None = None
     layers_out: tuple[int, ...] = ()
     for start in starts:
-        arrays, _ = load_npz(partial / f"chunk_{start:09d}.npz")
+        arrays, _ = load_npz(partial / f"chunk_{start:09d}.npz", cache_problem)
         if features is None:
             layers_out = tuple(int(x) for x in arrays["layers"])
             n_layers, _, hidden = arrays["features"].shape

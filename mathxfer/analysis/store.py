@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +53,13 @@ def _write_npy(handle, array: np.ndarray) -> None:
 CACHE_FIX = "delete it; it is a cache and is recomputed by the next run"
 
 
-def load_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def load_npz(path: Path, check: Check | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The arrays and the metadata that ``save_npz_atomic`` wrote.
 
     Never silently wrong: an unreadable file, or one whose arrays do not fit the configuration it records
-    (another configuration's key, a hidden-state cache of the wrong shape or dtype, ragged token scores),
-    raises ``DamagedFile`` naming it and the fix."""
+    (another configuration's key; or what ``check``, the writer's own test of its arrays against the
+    recorded configuration, finds: a hidden-state cache of the wrong shape, ragged token scores), raises
+    ``DamagedFile`` naming it and the fix."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -70,13 +71,16 @@ def load_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
                       CACHE_FIX) from err
     if not isinstance(meta, dict):
         raise damaged(path, "its __meta__ is not a JSON object", CACHE_FIX)
-    problem = _mismatch(path, arrays, meta)
+    problem = _mismatch(path, arrays, meta, check)
     if problem:
         raise damaged(path, problem, CACHE_FIX)
     return arrays, meta
 
 
-def _mismatch(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> str:
+Check = Callable[[Mapping[str, np.ndarray], Mapping[str, Any]], str]  # (arrays, config) -> the problem, '' if none
+
+
+def _mismatch(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any], check: Check | None) -> str:
     """Why the arrays do not fit what the file says it holds ('' when they do)."""
     config = meta.get("config")
     if isinstance(config, dict):
@@ -87,55 +91,11 @@ def _mismatch(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, A
             return f"it holds the result of another configuration (key {key}), not of {path.stem}"
     else:
         config = {}
-    if "features" in arrays or config.get("kind") == "hidden":  # a hidden-state cache, or one of its chunks
-        return _hidden_mismatch(arrays, config)
-    if config.get("kind") == "token_scores":
-        return _token_mismatch(arrays, config)
-    if config.get("kind") == "umap":
-        lengths = {name: arrays[name].shape for name in ("model", "item", "x", "y") if name in arrays}
-        if len(lengths) < 4 or len(set(lengths.values())) != 1:
-            return f"UMAP arrays model, item, x, y should be of one length; got {lengths}"
-    return ""
+    return check(arrays, config) if check is not None else ""
 
 
 def _is_key(text: str) -> bool:
     return len(text) == 16 and all(c in "0123456789abcdef" for c in text)
-
-
-def _hidden_mismatch(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> str:
-    if "features" not in arrays or "layers" not in arrays:
-        return f"a hidden-state cache needs arrays 'layers' and 'features'; it has {sorted(arrays)}"
-    features, layers = arrays["features"], arrays["layers"]
-    if features.ndim != 3 or layers.ndim != 1 or features.shape[0] != layers.shape[0]:
-        return (f"features of shape {features.shape} for layers of shape {layers.shape}; expected "
-                "(n_layers, n_texts, hidden) with one layer index per row")
-    if not np.issubdtype(features.dtype, np.floating) or not np.issubdtype(layers.dtype, np.integer):
-        return f"features of dtype {features.dtype} and layers of dtype {layers.dtype}; expected floats and integers"
-    if "n_texts" in config and features.shape[1] != config["n_texts"]:
-        return f"features for {features.shape[1]} texts; its configuration asks for {config['n_texts']}"
-    if isinstance(config.get("layers"), list) and len(config["layers"]) != layers.shape[0]:
-        return f"{layers.shape[0]} layers; its configuration asks for {len(config['layers'])}"
-    if "storage_dtype" in config and features.dtype != np.dtype(config["storage_dtype"]):
-        return f"features of dtype {features.dtype}; its configuration asks for {config['storage_dtype']}"
-    return ""
-
-
-def _token_mismatch(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> str:
-    # only mathxfer.analysis.tokens writes this kind, so it is loaded already
-    from mathxfer.analysis.tokens import _FIELDS as TOKEN_FIELDS
-
-    missing = [name for name in ("offsets", *TOKEN_FIELDS) if name not in arrays]
-    if missing:
-        return f"token scores lack array(s) {', '.join(missing)}"
-    offsets = arrays["offsets"]
-    if "n" in config and offsets.shape != (config["n"] + 1,):
-        return f"offsets of shape {offsets.shape}; its configuration has {config['n']} samples"
-    if offsets.size == 0 or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
-        return "offsets do not start at 0 and grow: not per-sample token ranges"
-    ragged = {name: arrays[name].shape for name in TOKEN_FIELDS if arrays[name].shape != (int(offsets[-1]),)}
-    if ragged:
-        return f"per-token arrays {ragged} for {int(offsets[-1])} tokens"
-    return ""
 
 
 def texts_hash(texts: Iterable[str]) -> str:

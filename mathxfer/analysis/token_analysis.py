@@ -17,8 +17,15 @@ from mathxfer.analysis.refs import ModelRef, cached_model
 from mathxfer.analysis.seeds import fmt, model_info, with_info
 from mathxfer.analysis.store import texts_hash
 from mathxfer.analysis.texts import benchmark_prompts
-from mathxfer.analysis.tokens import (ScoreConfig, TokenScores, over, position_profile, score_responses,
-                                      shifted_tokens, summary_frame)
+from mathxfer.analysis.tokens import (
+    ScoreConfig,
+    TokenScores,
+    over,
+    position_profile,
+    score_responses,
+    shifted_tokens,
+    summary_frame,
+)
 from mathxfer.errors import damaged, read_json
 from mathxfer.eval.backends import render_chat
 from mathxfer.generation import generate_texts

@@ -20,16 +20,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from mathxfer.identity import tokenizer_fingerprint
-from mathxfer.analysis.store import load_npz, save_npz_atomic, texts_hash
 from mathxfer import paths
+from mathxfer.analysis.store import load_npz, save_npz_atomic, texts_hash
+from mathxfer.identity import tokenizer_fingerprint
 from mathxfer.provenance import config_key, provenance
 
 _FIELDS = ("token_id", "logp_tuned", "logp_base", "kl_full", "rank_tuned", "rank_base")
@@ -147,6 +147,22 @@ def _score_positions(h_tuned: torch.Tensor, h_base: torch.Tensor, targets: torch
     return {f: np.concatenate(v) if v else np.zeros(0, np.float32) for f, v in parts.items()}
 
 
+def cache_problem(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> str:
+    """Why a token-scores cache does not hold what its configuration asks ('' if it does)."""
+    missing = [name for name in ("offsets", *_FIELDS) if name not in arrays]
+    if missing:
+        return f"token scores lack array(s) {', '.join(missing)}"
+    offsets = arrays["offsets"]
+    if "n" in config and offsets.shape != (config["n"] + 1,):
+        return f"offsets of shape {offsets.shape}; its configuration has {config['n']} samples"
+    if offsets.size == 0 or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
+        return "offsets do not start at 0 and grow: not per-sample token ranges"
+    ragged = {name: arrays[name].shape for name in _FIELDS if arrays[name].shape != (int(offsets[-1]),)}
+    if ragged:
+        return f"per-token arrays {ragged} for {int(offsets[-1])} tokens"
+    return ""
+
+
 def score_responses(tuned: PreTrainedModel, base: PreTrainedModel, tuned_tokenizer: PreTrainedTokenizerBase,
                     base_tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str], responses: Sequence[str],
                     *, config: ScoreConfig = ScoreConfig(), cache_ids: tuple[str, str] | None = None,
@@ -167,7 +183,7 @@ def score_responses(tuned: PreTrainedModel, base: PreTrainedModel, tuned_tokeniz
         root = Path(cache_dir) if cache_dir is not None else paths.cache_dir("tokens")
         path = root / f"{config_key(key_config)}.npz"
         if path.exists():
-            arrays, _ = load_npz(path)
+            arrays, _ = load_npz(path, cache_problem)
             return TokenScores(**arrays)
 
     for model in (tuned, base):

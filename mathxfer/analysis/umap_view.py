@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mathxfer.analysis.store import arrays_hash, load_npz, save_npz_atomic
 from mathxfer import paths
+from mathxfer.analysis.store import arrays_hash, load_npz, save_npz_atomic
 from mathxfer.provenance import config_key, provenance
 
 
@@ -46,6 +47,13 @@ def _fit(x: np.ndarray, config: UMAPConfig) -> tuple[np.ndarray, str]:
     return coords, "random (spectral failed)" if spectral_failed else "spectral"
 
 
+def _cache_problem(arrays: Mapping[str, np.ndarray], _config: Mapping[str, Any]) -> str:
+    lengths = {name: arrays[name].shape for name in ("model", "item", "x", "y") if name in arrays}
+    if len(lengths) < 4 or len(set(lengths.values())) != 1:
+        return f"UMAP arrays model, item, x, y should be of one length; got {lengths}"
+    return ""
+
+
 def umap_embedding(features: Mapping[str, np.ndarray], *, config: UMAPConfig = UMAPConfig(),
                    cache_dir: Path | None = None) -> pd.DataFrame:
     """Joint embedding of ``{model label: (n_items, hidden)}`` (one layer, one task group).
@@ -66,7 +74,7 @@ def umap_embedding(features: Mapping[str, np.ndarray], *, config: UMAPConfig = U
     key = config_key(key_config)
     path = (Path(cache_dir) if cache_dir is not None else paths.cache_dir("umap")) / f"{key}.npz"
     if path.exists():
-        stored, _ = load_npz(path)
+        stored, _ = load_npz(path, _cache_problem)
     else:
         coords, init = _fit(np.concatenate(arrays), config)
         stored = {"model": np.concatenate([np.full(len(a), m) for m, a in zip(labels, arrays)]),
