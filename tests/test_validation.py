@@ -200,6 +200,7 @@ PARAMETERS = [
      "extra_results must be a list of files, e.g. -p extra_results='[a.json,b.json]'"),
     ("survey", {"extra_results": 3}, "extra_results must be a list of files, e.g. -p extra_results='[a.json]'"),
     ("survey", {"extra_results": [1, 2]}, "extra_results must be a list of files"),
+    ("survey", {"extra_results": "no/such/scores.json"}, "parameter extra_results: no such file no/such/scores.json"),
     ("survey", {"extra_results": None}, "extra_results must be a list of files"),
     ("survey", {"scores": 123}, "scores must be a string, e.g. -p scores='\"123\"' (got 123)"),
     ("survey", {"scores": None}, "scores must be a string, e.g. -p scores=reported (got None)"),
@@ -225,8 +226,8 @@ def test_chapter_parameters_are_checked_by_type(name, overrides, message):
 
 
 ACCEPTED = [
-    ("survey", {"extra_results": "results/eval/x/scores.json"}, "extra_results", ["results/eval/x/scores.json"]),
-    ("survey", {"extra_results": ["a.json", "b.json"]}, "extra_results", ["a.json", "b.json"]),
+    ("survey", {"extra_results": "{tmp}/x.json"}, "extra_results", ["{tmp}/x.json"]),
+    ("survey", {"extra_results": ["{tmp}/a.json", "{tmp}/b.json"]}, "extra_results", ["{tmp}/a.json", "{tmp}/b.json"]),
     ("survey", {"extra_results": []}, "extra_results", []),
     ("survey", {"data_dir": None}, "data_dir", None),
     ("survey", {"ti_reading": "v1"}, "ti_reading", "v1"),
@@ -237,8 +238,17 @@ ACCEPTED = [
 
 
 @pytest.mark.parametrize(("name", "overrides", "key", "value"), ACCEPTED)
-def test_good_parameters_pass_and_one_file_is_a_one_element_list(name, overrides, key, value):
-    assert chapter(name).parameters("micro", overrides)[key] == value
+def test_good_parameters_pass_and_one_file_is_a_one_element_list(name, overrides, key, value, tmp_path):
+    def placed(v):  # "{tmp}/x.json": a file that exists (the existence of each file is checked too)
+        if isinstance(v, list):
+            return [placed(x) for x in v]
+        if isinstance(v, str) and v.startswith("{tmp}"):
+            (tmp_path / v[6:]).touch()
+            return v.format(tmp=tmp_path)
+        return v
+
+    overrides = {k: placed(v) for k, v in overrides.items()}
+    assert chapter(name).parameters("micro", overrides)[key] == placed(value)
 
 
 BOOK = [

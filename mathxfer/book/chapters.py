@@ -64,6 +64,12 @@ def check_value(name: str, value: Any, default: Any, choices: tuple[str, ...] | 
             value = [value]  # one file: a one-element list
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise refuse("a list of files", "'[a.json]'")
+        from mathxfer.paths import repo_path
+
+        missing = [v for v in value if not repo_path(v).is_file()]
+        if missing:
+            raise ValueError(f"parameter {name}: no such file {', '.join(missing)}; pass files written by "
+                             "`mathxfer eval` (paths are relative to the repository)")
     elif (isinstance(default, str) or default is None) and not isinstance(value, str) \
             and not (default is None and value is None):
         kind = "a string" + (" or null" if default is None else "")
