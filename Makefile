@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Local benchmark copies (the project's shared folder beside the clone) when present; else the HF hub.
 export MATHXFER_DATA_DIR ?= $(abspath $(wildcard ../shared/benchmarks))
 
-.PHONY: book test lock clean smol-model
+.PHONY: book publish test lock clean smol-model
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 book: $(STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/mathxfer book
+
+# What the Pages workflow deploys: the default book, then every internal link and #fragment checked offline.
+publish: book
+	$(BIN)/mathxfer check-links _build/html
 
 test: $(STAMP)
 	bash .ci/ensure-chromium

@@ -2,6 +2,7 @@
 
     mathxfer study [--profile P | --study FILE] [--set KEY=VALUE] [--arm A] [--seed S] [--dry-run]
     mathxfer book [--profile micro|smol|paper] [--study FILE] [--only CHAPTER ...] [-p KEY=VALUE ...]
+    mathxfer check-links [DIR | --profile P]
     mathxfer survey ti [--reading pooled|literal|v1] [--scores FILE] [--extra FILE ...]
 """
 
@@ -75,6 +76,27 @@ def _book(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _check_links(args: argparse.Namespace) -> int:
+    from mathxfer.book.build import html_dir
+    from mathxfer.book.links import check_links
+    from mathxfer.paths import REPO_ROOT
+
+    if args.dir and args.profile:
+        raise UsageError("pass DIR or --profile, not both")
+    folder = args.dir or html_dir(REPO_ROOT, args.profile or DEFAULT_PROFILE)
+    try:
+        broken = check_links(folder)
+    except FileNotFoundError as err:
+        raise UsageError(str(err)) from err
+    for link in broken:
+        print(link)
+    if broken:
+        print(f"mathxfer check-links: {len(broken)} broken link(s) in {folder}", file=sys.stderr)
+        return 1
+    print(f"mathxfer check-links: every internal link in {folder} resolves")
+    return 0
+
+
 def _survey_ti(args: argparse.Namespace) -> int:
     from mathxfer.scores_file import ScoresFileError
     from mathxfer.survey import load_survey
@@ -127,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="override a chapter parameter; VALUE is YAML (e.g. -p extra_results='[a.json]')")
     book.add_argument("--quiet", action="store_true", help="no per-cell progress bars")
     book.set_defaults(func=_book)
+
+    links = sub.add_parser("check-links", help="check every internal link and #fragment of a built book "
+                           "offline (what `make publish` runs before deploying); exits 1 on any broken one")
+    links.add_argument("dir", nargs="?", metavar="DIR", help="a built HTML folder (default: the default "
+                       "profile's book, _build/html)")
+    links.add_argument("--profile", choices=PROFILES, help="check this profile's built book instead")
+    links.set_defaults(func=_check_links)
 
     survey = sub.add_parser("survey", help="the survey of off-the-shelf models")
     survey_sub = survey.add_subparsers(dest="survey_command", required=True)
