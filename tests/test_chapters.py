@@ -30,7 +30,7 @@ def test_notebook_sources_carry_no_outputs(repo_root, ch):
 
 def test_toc_lists_every_chapter(repo_root):
     toc = yaml.safe_load((repo_root / "_toc.yml").read_text())
-    files = {entry["file"] for entry in toc["chapters"]}
+    files = {toc["root"], *(entry["file"] for entry in toc["chapters"])}
     for ch in CHAPTERS:
         assert f"{EXECUTED_DIR.as_posix()}/{DEFAULT_PROFILE}/{ch.name}" in files
 
@@ -54,3 +54,12 @@ def test_overrides_are_checked():
     with pytest.raises(ValueError, match="has no parameter 'scors'"):
         chapter("survey").parameters("micro", {"scors": "x"})
     assert chapter("survey").parameters("micro", {"ti_reading": "v1"})["ti_reading"] == "v1"
+
+
+@pytest.mark.parametrize("ch", CHAPTERS, ids=lambda c: c.name)
+def test_every_code_cell_is_folded_behind_a_toggle(ch, repo_root):
+    """Readers see the findings first; each cell's code stays one click away (or, for parameters, off the page)."""
+    nb = nbformat.read(repo_root / ch.notebook, as_version=4)
+    open_cells = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+                  and not {"hide-input", "remove-cell"} & set(cell.metadata.get("tags", []))]
+    assert not open_cells, f"{ch.notebook}: code cells {open_cells} would show their code on the page"

@@ -58,8 +58,8 @@ def test_survey_ti_takes_another_score_table_and_extra_models(tmp_path):
     (["study", "--profile", "micro", "--study", "x.yaml"], "pass --profile or --study, not both"),
     (["study", "--study", "/nonexistent/study.yaml"], "no such study file"),
     (["book", "--set", "seeds=[0, 0]"], "seeds lists a value twice"),
-    (["book", "--only", "nope"], "unknown chapter 'nope'; the chapters are: survey, micro, controlled"),
-    (["book", "-p", "colour=red"], "has no parameter 'colour'; its parameters are: data_dir, extra_results, profile"),
+    (["book", "--only", "nope"], "unknown chapter 'nope'; the chapters are: index, survey, micro, controlled"),
+    (["book", "-p", "colour=red"], "has no parameter 'colour'; its parameters are: profile, study"),
     (["book", "-p", "novalue"], "is not KEY=VALUE"),
     (["survey", "ti", "--scores", "/nonexistent/table.csv"], "No such file"),
 ])

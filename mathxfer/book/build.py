@@ -13,7 +13,14 @@ from typing import Any, TextIO
 
 from mathxfer.book.assets import write_offline_assets
 from mathxfer.book.chapters import CHAPTERS, DEFAULT_PROFILE, Chapter, chapter, check_profile
-from mathxfer.book.execute import EXECUTED_DIR, ChapterRun, execute_chapter, executed_path, write_placeholder
+from mathxfer.book.execute import (
+    EXECUTED_DIR,
+    ChapterRun,
+    execute_chapter,
+    executed_path,
+    write_placeholder,
+)
+from mathxfer.book.exports import EXPORTS_DIR
 from mathxfer.paths import REPO_ROOT
 
 STATIC_DIR = Path("_build") / "static"  # html_static_path in _config.yml
@@ -109,6 +116,7 @@ def build_book(profile: str = DEFAULT_PROFILE, only: Sequence[str] | None = None
 
     print("writing offline JavaScript (vega, MathJax) and building HTML with Jupyter Book", file=log, flush=True)
     write_offline_assets(root / STATIC_DIR)
+    (root / EXPORTS_DIR).mkdir(parents=True, exist_ok=True)  # html_extra_path: exists even with no table yet
     toc = _toc(root, profile)
     extra = [] if toc is None else ["--toc", str(toc), "--path-output", str(root / "_build" / profile)]
     html = subprocess.run([*_jupyter_book(), "build", str(root), "--warningiserror", "--keep-going", *extra],

@@ -87,6 +87,13 @@ STUDY: Mapping[str, Any] = {
 }
 
 CHAPTERS: tuple[Chapter, ...] = (
+    Chapter(  # the book's root page: the paper's claims, each checked against every profile's results
+        name="index",
+        notebook="notebooks/index.ipynb",
+        title="Does math reasoning transfer? What reproduces",
+        defaults=STUDY,  # the profile's own study; the other profiles' columns read their default studies
+        uses_study=True,
+    ),
     Chapter(
         name="survey",
         notebook="notebooks/survey.ipynb",

@@ -12,6 +12,7 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 
 from mathxfer.book.chapters import Chapter
+from mathxfer.book.exports import export_outputs
 
 EXECUTED_DIR = Path("_build") / "executed"  # relative to the book root: one folder per profile
 CELL_TIMEOUT_S = 1800
@@ -54,6 +55,7 @@ def execute_chapter(root: Path, chapter: Chapter, parameters: dict[str, Any],
         error = f"{type(err).__name__}: {err}"
     if output.exists():
         _hide_injected_parameters(output)
+        export_outputs(root, output, chapter.name, parameters["profile"])
     return ChapterRun(chapter.name, output, time.perf_counter() - start, error)
 
 

@@ -104,6 +104,7 @@ def transfer_summary(record: StudyRecord, reading: Reading = "pooled") -> pd.Dat
     out = table.groupby("arm", sort=False).agg(
         TI_other=("TI_other", "mean"), TI_other_sd=("TI_other", "std"), TI_non=("TI_non", "mean"),
         TI_non_sd=("TI_non", "std"), undefined=("undefined", lambda u: int((u != "").sum())))
+    out.insert(0, "reading", reading)  # the page shows two readings one after the other: say which this is
     return out.reindex([a for a in record.arms if a in out.index])
 
 

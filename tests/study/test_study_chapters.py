@@ -135,7 +135,10 @@ CHAPTER_CASES = [("micro_study", "micro", ()), ("micro_study", "latent", ()), ("
                  ("micro_study", "controlled", ("Math reasoning (avg)", "Each SFT arm again at lr 1e-04", "3e-04",
                                                 "TI_other")),
                  ("real_study", "latent", ()), ("real_study", "tokens", ()),
-                 ("real_study", "controlled", ("MATH500", "Other reasoning (avg)", "paper's 18 reported pairs"))]
+                 ("real_study", "controlled", ("MATH500", "Other reasoning (avg)", "paper's 18 reported pairs")),
+                 # the landing page: every claim for every profile, linked to its chapter; only this study has a record
+                 ("micro_study", "index", ('href="controlled.html"', "study `micro-", "no smol study record")),
+                 ("real_study", "index", ('href="latent.html"', "no micro study record", "no paper study record"))]
 
 
 @pytest.mark.parametrize(("study", "name", "expected"), CHAPTER_CASES, ids=[f"{s}-{n}" for s, n, _ in CHAPTER_CASES])
