@@ -136,3 +136,13 @@ def undefined_reasons(record: StudyRecord) -> str:
         sentences.append(f"Under the pooled reading, TI_{group} is undefined for {undefined} of the {len(table)} "
                          f"(arm, seed) pairs: {why}.")
     return " ".join(sentences) or "Under the pooled reading every TI of this study is defined."
+
+
+def unmatched_note(record: StudyRecord) -> Markdown:
+    """Why an arm's paper columns are empty: the arms with no UniReason model in the paper's Table 1."""
+    unmatched = [arm for arm in record.arms if arm not in paper_models(record)]
+    if not unmatched:
+        return Markdown("Every arm has its counterpart in the paper's Table 1.")
+    return Markdown(f"{', '.join(unmatched)} {'has' if len(unmatched) == 1 else 'have'} no counterpart in the "
+                    "paper's Table 1, so the paper's columns are empty (NaN) there; the paper's on-policy SFT is "
+                    "in its Table 4 ablation, on Qwen3-8B-Base.")
