@@ -57,16 +57,24 @@ def fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def sft_rl_pairs(frame: pd.DataFrame, value: str, sft: Sequence[str] | None = None) -> pd.DataFrame:
+    """The SFT-vs-RL pairing: per seed, each SFT arm's mean of ``value`` over the non-math tasks (column
+    ``value``) beside the RL arms' mean at the same seed (column ``rl``); ``sft`` the SFT arms (default all)."""
+    nonmath = frame[frame["group"].isin(NON_MATH)]
+    per = nonmath.groupby(["arm", "kind", "seed"])[value].mean().reset_index()
+    rl = per[per.kind == "RL"].groupby("seed")[value].mean().rename("rl")
+    chosen = per[per.kind == "SFT"] if sft is None else per[per.arm.isin(sft)]
+    return chosen.merge(rl, on="seed")
+
+
 def sft_vs_rl(frame: pd.DataFrame, value: str, what: str) -> Markdown:
     """Does SFT's ``value`` on non-math tasks exceed RL's? Per seed, each SFT arm's mean over the
     non-math tasks against the RL arm(s)' mean at the same seed."""
-    nonmath = frame[frame["group"].isin(NON_MATH)]
-    per = nonmath.groupby(["arm", "kind", "seed"])[value].mean().reset_index()
-    rl, sft = per[per.kind == "RL"], per[per.kind == "SFT"]
-    if rl.empty or sft.empty:
+    pairs = sft_rl_pairs(frame, value)
+    if pairs.empty:
+        kinds = sorted(set(frame.loc[frame["group"].isin(NON_MATH), "kind"]))
         return Markdown(f"No statement on {what}: the analysis needs at least one SFT and one RL arm "
-                        f"(it has {', '.join(sorted(set(per.kind))) or 'none'}).")
-    pairs = sft.merge(rl.groupby("seed")[value].mean().rename("rl"), on="seed")
+                        f"(it has {', '.join(kinds) or 'none'}).")
     wins, total = int((pairs[value] > pairs["rl"]).sum()), len(pairs)
     seeds = sorted(pairs.seed.unique())
     verdict = ("Yes" if wins == total else "Not consistently" if wins else "No")

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import pandas as pd
 from IPython.display import Markdown
 
+from mathxfer.analysis.seeds import sft_rl_pairs
 from mathxfer.book.chapters import PROFILES, check_profile
 from mathxfer.controlled import report
 from mathxfer.study.record import StudyRecord, StudyRecordMissing, load_record
@@ -49,8 +50,6 @@ PAGES: dict[str, tuple[str, str]] = {
     "latent": ("latent.html", "Latent space"),
     "tokens": ("tokens.html", "Token space"),
 }
-
-NON_MATH = ("other", "non")
 
 
 @dataclass(frozen=True)
@@ -247,13 +246,10 @@ def _fmt(x: float) -> str:
 
 
 def sft_above_rl(frame: pd.DataFrame, value: str, sft: Sequence[str]) -> tuple[int, int, dict[str, float]]:
-    """``seeds.sft_vs_rl``'s pairing on the given SFT arms: per seed, each SFT arm's mean of ``value`` over the
+    """``seeds.sft_rl_pairs`` on the given SFT arms: per seed, each SFT arm's mean of ``value`` over the
     non-math tasks against the RL arms' mean at the same seed. Returns (pairs where SFT is above, pairs,
     per-arm means over those seeds with RL as "RL")."""
-    nonmath = frame[frame["group"].isin(NON_MATH)]
-    per = nonmath.groupby(["arm", "kind", "seed"])[value].mean().reset_index()
-    rl = per[per.kind == "RL"].groupby("seed")[value].mean().rename("rl")
-    pairs = per[per.arm.isin(sft)].merge(rl, on="seed")
+    pairs = sft_rl_pairs(frame, value, sft)
     if pairs.empty:
         raise NotRun("the analysis has no (SFT arm, RL arm) pair at a common seed")
     means = {"RL": float(pairs.drop_duplicates("seed").rl.mean()),
