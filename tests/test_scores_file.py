@@ -79,3 +79,18 @@ def test_name_clash_and_unknown_base_are_refused(tmp_path):
     orphan = write_raw(tmp_path, {"schema": SCHEMA, "provenance": {}, "scores": [{**ROW, "base_model": "nobody"}]})
     with pytest.raises(ScoresFileError, match="base model 'nobody'"):
         load_survey(extra_results=[orphan])
+
+
+def test_a_model_added_as_rl_joins_figure_2_and_the_rl_mean(tmp_path):
+    from mathxfer.survey import charts, report
+
+    path = tmp_path / "scores.json"
+    write_scores(path, qwen_pair_records(), provenance({}, seed=0))
+    before = load_survey().ti("pooled")
+    survey = load_survey(extra_results=[path])
+    ti = survey.ti("pooled")
+    assert ti.set_index("model").at["my-rl (ours)", "method"] == "RL"
+    n_rl = lambda frame: int((frame["method"] == "RL").sum())  # noqa: E731
+    assert n_rl(ti) == n_rl(before) + 1
+    assert f"RL {ti[ti.method == 'RL'].TI_other.mean():+.1f} (n={n_rl(ti)})" in report.method_means_sentence(ti).data
+    assert "my-rl (ours)" in json.dumps(charts.ti_by_family(survey, ti).to_dict())  # a point of Figure 2

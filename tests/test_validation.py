@@ -44,6 +44,7 @@ EVAL_OPTIONS = [
     (["--batch-size", "-3"], "--batch-size -3: give a positive number of prompts per batch"),
     (["--tensor-parallel-size", "0"], "--tensor-parallel-size 0: give a positive number of GPUs"),
     (["--limit", "0"], "--limit 0: give a positive number of items per benchmark"),
+    (["--method", "RL"], "--method RL: only a tuned model has a method; pass its base with --base"),
 ]
 
 

@@ -36,8 +36,11 @@ def _eval(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UsageError(str(err)) from err
     _check_positive(args)
+    if args.method and not args.base:
+        raise UsageError(f"--method {args.method}: only a tuned model has a method; pass its base with --base")
     cfg = EvalConfig(model=args.model, benchmarks=benchmarks, gguf_file=args.gguf_file, base=args.base,
-                     name=args.name, limit=args.limit, data_dir=args.data_dir, out=args.out, seed=args.seed,
+                     name=args.name, method=args.method, limit=args.limit, data_dir=args.data_dir, out=args.out,
+                     seed=args.seed,
                      thinking=args.thinking == "on", max_new_tokens=args.max_new_tokens,
                      batch_size=args.batch_size, backend=args.backend,
                      tensor_parallel_size=args.tensor_parallel_size)
@@ -80,6 +83,9 @@ def add_commands(subparsers: Any) -> None:
     ev.add_argument("--gguf-file", metavar="F", help="GGUF file name inside --model (weights are dequantised)")
     ev.add_argument("--base", metavar="ID", help="the model's own base (for the TI); omit for a base model")
     ev.add_argument("--name", help="the model's name in the scores file (default: from --model/--gguf-file)")
+    ev.add_argument("--method", choices=("RL", "SFT", "official"),
+                    help="how the tuned model was post-trained: the survey groups RL and SFT models in Figure 2 and "
+                         "the method means (default: other, shown in the table only)")
     ev.add_argument("--suite", default="paper", help=SUITE_HELP)
     ev.add_argument("--limit", type=int, metavar="N", help="first N items per benchmark (a smoke run)")
     ev.add_argument("--data-dir", metavar="D", help="local benchmark folder in /work/shared/benchmarks' layout "

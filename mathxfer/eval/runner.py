@@ -47,6 +47,7 @@ class EvalConfig:
     gguf_file: str | None = None
     base: str | None = None            # the tuned model's own base ('' in the scores file for a base)
     name: str | None = None            # the model's name in the scores file (default: from --model)
+    method: str | None = None          # RL | SFT | official: how the tuned model was trained (the survey's grouping)
     limit: int | None = None
     data_dir: str | None = None
     out: str | None = None
@@ -68,6 +69,11 @@ class EvalConfig:
 
         return {"model": identity(self.model, gguf_file=self.gguf_file), "seed": self.seed, "limit": self.limit,
                 "thinking": self.thinking, "max_new_tokens": self.max_new_tokens, "backend": self.backend}
+
+    @property
+    def scores_method(self) -> str:
+        """The scores file's method: base for a base model, else the one given ("other" when none was)."""
+        return "base" if not self.base else self.method or "other"
 
     def run_dir(self) -> Path:
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.display_name)[:60]
@@ -201,7 +207,7 @@ def _write_scores(cfg: EvalConfig, path: Path, outcomes: list[BenchmarkOutcome])
         if o.score is not None:
             previous[o.benchmark] = asdict(ScoreRecord(model=cfg.display_name, base_model=cfg.base or "",
                                                        benchmark=o.benchmark, score=round(o.score, 4),
-                                                       n=o.n_items, method="base" if not cfg.base else "other"))
+                                                       n=o.n_items, method=cfg.scores_method))
             data[o.benchmark] = o.data or {}
     if not previous:
         return

@@ -112,3 +112,14 @@ def test_loglik_prefers_the_likelier_continuation(tiny):
     backend = TransformersBackend(model, tok, batch_size=2)
     a, b = backend.loglikelihood([("ctx", " a"), ("ctx", " a b c d")])
     assert a > b  # more tokens, more negative log-probability mass
+
+
+@pytest.mark.parametrize(("base", "method", "written"), [
+    (None, None, "base"), ("Qwen3-14B-Base", None, "other"), ("Qwen3-14B-Base", "RL", "RL"),
+    ("Qwen3-14B-Base", "SFT", "SFT")])
+def test_the_scores_file_carries_the_models_method(bench_dir, tmp_path, base, method, written):
+    cfg = EvalConfig(model="fake", benchmarks=("AIME25",), limit=1, data_dir=str(bench_dir), out=str(tmp_path),
+                     base=base, method=method)
+    path, _ = run_eval(cfg, backend_factory=FakeBackend, log=lambda m: None)
+    [record], _ = read_scores(path)
+    assert record.method == written
