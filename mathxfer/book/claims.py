@@ -18,7 +18,6 @@ with its standard deviation over seeds (``mathxfer.controlled.report``, the cont
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import Any, Literal
 import pandas as pd
 from IPython.display import Markdown
 
-from mathxfer.analysis.seeds import sft_rl_pairs
+from mathxfer.analysis.seeds import fmt, sft_rl_pairs
 from mathxfer.book.chapters import PROFILES, check_profile
 from mathxfer.controlled import report
 from mathxfer.study.record import StudyRecord, StudyRecordMissing, load_record
@@ -115,10 +114,7 @@ class Results:
     def latent(self) -> Any:
         from mathxfer.study import analyses
 
-        record = self.need_record()
-        config = dataclasses.replace(analyses.latent_config(record), umap=False, compare_pooling=False)
-        return analyses.latent_analysis(analyses.base_ref(record), analyses.tuned_refs(record),
-                                        analyses.latent_texts(record), analyses.task_groups(record), config)
+        return analyses.latent_for(self.need_record(), umap=False, compare_pooling=False)  # d* only
 
     @functools.cached_property
     def tokens(self) -> Any:
@@ -241,10 +237,6 @@ def controlled_rl_transfers_other(r: Results) -> Verdict:
     return Verdict(status, evidence + "".join(f"; {p}" for p in problems))
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
-
-
 def sft_above_rl(frame: pd.DataFrame, value: str, sft: Sequence[str]) -> tuple[int, int, dict[str, float]]:
     """``seeds.sft_rl_pairs`` on the given SFT arms: per seed, each SFT arm's mean of ``value`` over the
     non-math tasks against the RL arms' mean at the same seed. Returns (pairs where SFT is above, pairs,
@@ -258,7 +250,7 @@ def sft_above_rl(frame: pd.DataFrame, value: str, sft: Sequence[str]) -> tuple[i
 
 
 def _means_text(means: Mapping[str, float], rl: Sequence[str]) -> str:
-    return f"{'/'.join(rl)} {_fmt(means['RL'])} vs " + ", ".join(f"{a} {_fmt(v)}" for a, v in means.items() if a != "RL")
+    return f"{'/'.join(rl)} {fmt(means['RL'])} vs " + ", ".join(f"{a} {fmt(v)}" for a, v in means.items() if a != "RL")
 
 
 def latent_sft_shifts_more(r: Results) -> Verdict:

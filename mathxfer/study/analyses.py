@@ -8,11 +8,24 @@ read (``warm``, one model at a time in its workers), so a chapter computes nothi
 
 from __future__ import annotations
 
-from mathxfer.analysis.latent_analysis import LatentConfig, LatentResults, hidden_by_task, latent_analysis
+import dataclasses
+from typing import Any
+
+from mathxfer.analysis.latent_analysis import (
+    LatentConfig,
+    LatentResults,
+    hidden_by_task,
+    latent_analysis,
+)
 from mathxfer.analysis.refs import ModelRef
 from mathxfer.analysis.texts import benchmark_prompts, micro_texts
-from mathxfer.analysis.token_analysis import (Samples, TokenConfig, TokenResults, token_analysis,
-                                              tokens_from_benchmarks)
+from mathxfer.analysis.token_analysis import (
+    Samples,
+    TokenConfig,
+    TokenResults,
+    token_analysis,
+    tokens_from_benchmarks,
+)
 from mathxfer.groups import Group
 from mathxfer.paths import repo_path
 from mathxfer.study.record import StudyRecord
@@ -75,9 +88,10 @@ def latent_texts(record: StudyRecord) -> dict[str, list[str]]:
     return benchmark_prompts(_benchmarks(record), a.n_samples, a.seed, record.spec.evaluation.data_dir, a.limit)
 
 
-def latent_for(record: StudyRecord) -> LatentResults:
+def latent_for(record: StudyRecord, **config: Any) -> LatentResults:
+    """The study's latent analysis; ``config`` overrides fields of its LatentConfig (e.g. ``umap=False``)."""
     return latent_analysis(base_ref(record), tuned_refs(record), latent_texts(record), task_groups(record),
-                           latent_config(record))
+                           dataclasses.replace(latent_config(record), **config))
 
 
 def _micro_samples(eval_path: str, n_samples: int) -> Samples:
