@@ -3,6 +3,9 @@
 The paper's recipe (README "Latent-space shift"): raw text, no chat template, truncated to 128 tokens
 with the BASE model's tokenizer for both models, left padding, every ``hidden_states`` entry
 (embeddings + each layer), mean over the sequence INCLUDING pad positions (the official code's quirk).
+``semantics.hidden_config`` names the two readings: ``official`` is analyse_PCA_Shift.py exactly (ONE
+tokenizer call over all texts, ``HiddenConfig(batch_size=None)``, so every text is padded to the
+longest of the set and the pad-inclusive mean sees those pads); ``paper`` is a masked mean in batches.
 
 Memory: per batch the model returns all layers; the requested ones are pooled at once and the rest
 dropped, so the working set is one batch of activations plus the output array (layers x texts x
@@ -41,21 +44,23 @@ class HiddenConfig:
     layers: tuple[int, ...] | None = None
     pooling: Pooling = "mean_with_pad"
     max_tokens: int = 128
-    batch_size: int = 8
-    chunk_size: int = 256  # texts per resumable chunk on disk
+    batch_size: int | None = 8  # None: one padded batch over all texts of the call (the official script)
+    chunk_size: int = 256  # texts per resumable chunk on disk (with batch_size=None: one chunk)
     storage_dtype: Literal["float16", "float32"] = "float16"
 
     def __post_init__(self) -> None:
         if self.pooling not in ("mean_with_pad", "masked_mean", "last"):
             raise ValueError(f"pooling={self.pooling!r}; use 'mean_with_pad', 'masked_mean' or 'last'")
-        if self.max_tokens < 1 or self.batch_size < 1 or self.chunk_size < 1:
-            raise ValueError("max_tokens, batch_size and chunk_size must be positive")
-        if self.chunk_size % self.batch_size:
+        if self.max_tokens < 1 or (self.batch_size is not None and self.batch_size < 1) or self.chunk_size < 1:
+            raise ValueError("max_tokens, batch_size and chunk_size must be positive (batch_size may be None: "
+                             "one batch over all texts)")
+        if self.batch_size is not None and self.chunk_size % self.batch_size:
             # Chunks must not change batch composition: with pad-inclusive pooling it changes the numbers.
             raise ValueError(f"chunk_size={self.chunk_size} must be a multiple of batch_size={self.batch_size}")
 
     def cache_fields(self) -> dict:
-        """What changes the stored numbers (batch and chunk sizes do not)."""
+        """What changes the stored numbers (chunk size does not; batch size only for pad-inclusive means,
+        where None, one batch over all texts, is its own key)."""
         fields = asdict(self)
         fields.pop("chunk_size")
         if self.pooling != "mean_with_pad":
@@ -141,8 +146,9 @@ def _forward_chunk(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, t
         kwargs["logits_to_keep"] = 1  # skip (batch x seq x vocab) logits we never use
     per_batch: list[np.ndarray] = []
     layers: tuple[int, ...] = ()
-    for start in range(0, len(texts), config.batch_size):
-        batch = list(texts[start:start + config.batch_size])
+    step = config.batch_size or len(texts)
+    for start in range(0, len(texts), step):
+        batch = list(texts[start:start + step])
         enc = tokenizer(batch, return_tensors="pt", padding=True, truncation=True,
                         max_length=config.max_tokens, add_special_tokens=True)
         enc = {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
@@ -187,7 +193,8 @@ def extract_hidden(model: ModelOrLoader, tokenizer: PreTrainedTokenizerBase, tex
 
     partial = root / f"{key}.partial"
     loaded_model: PreTrainedModel | None = None
-    starts = list(range(0, len(texts), config.chunk_size))
+    chunk_size = config.chunk_size if config.batch_size is not None else len(texts)  # one batch = one chunk
+    starts = list(range(0, len(texts), chunk_size))
     with _paper_tokenizer(tokenizer):
         for start in starts:
             chunk_path = partial / f"chunk_{start:09d}.npz"
@@ -196,7 +203,7 @@ def extract_hidden(model: ModelOrLoader, tokenizer: PreTrainedTokenizerBase, tex
             if loaded_model is None:
                 loaded_model = model if isinstance(model, torch.nn.Module) else model()
                 loaded_model.eval()
-            layers, feats = _forward_chunk(loaded_model, tokenizer, texts[start:start + config.chunk_size], config)
+            layers, feats = _forward_chunk(loaded_model, tokenizer, texts[start:start + chunk_size], config)
             save_npz_atomic(chunk_path, {"layers": np.array(layers), "features": feats})
             del feats
             gc.collect()  # model outputs leave reference cycles; without this garbage grows with n until GC runs

@@ -6,13 +6,26 @@ Per response token y_t (predicted from the logits one position earlier) we keep:
   logp_tuned, logp_base  log-probabilities of y_t;
   kl_full                exact KL(tuned || base) over the whole vocabulary at that position;
   rank_tuned, rank_base  0-based rank of y_t (0 = the argmax; ties share the best rank, i.e. rank =
-                         how many vocabulary entries have a strictly larger logit).
+                         how many vocabulary entries have a strictly larger logit). vLLM's ranks,
+                         which the official script stores, are 1-based; rank shift is a difference of
+                         ranks, so both give the same shift.
 Rank shift = rank_base - rank_tuned: positive when tuning promoted the token.
+
+Which tokens are scored depends on ``ScoreConfig.semantics`` (see ``semantics``):
+  paper     prompt and response are tokenized separately and concatenated, so the scored ids are
+            exactly the response's own tokens (no merge across the boundary), all of them.
+  official  calculate_logits_and_ranks_token_level.py: ``full = tok(prompt + response)`` as one string
+            (with special tokens, as vLLM tokenizes a string prompt), ``plen = len(tok(prompt,
+            add_special_tokens=False))``, scored tokens ``full[plen + 1:]``. The script slices vLLM's
+            ``prompt_logprobs``, whose entry j is token j given tokens < j (entry 0 is None: nothing
+            predicts the first token), with ``[plen + 1:]``: for a tokenizer that adds no BOS (Qwen3)
+            the response starts at position plen, so its first token is dropped; with a BOS it is kept.
+``max_response_tokens`` keeps the first that many scored tokens under either semantics.
+The official KL smooths each probability by 1e-10 (``summarize(scores, semantics="official")``).
 
 Memory: the models run the backbone only; logits are formed for response positions, ``token_chunk``
 positions at a time, so a batch never holds (batch x seq x vocab) logits and nothing per-vocabulary
-outlives its chunk. Prompt and response are tokenized separately and concatenated, so the scored
-ids are exactly the response's own tokens (no merge across the boundary).
+outlives its chunk.
 """
 
 from __future__ import annotations
@@ -28,6 +41,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from mathxfer import paths
+from mathxfer.analysis.semantics_names import KL_SMOOTHING, Semantics, check_semantics
 from mathxfer.analysis.store import load_npz, save_npz_atomic, texts_hash
 from mathxfer.identity import tokenizer_fingerprint
 from mathxfer.provenance import config_key, provenance
@@ -42,11 +56,21 @@ class ScoreConfig:
     token_chunk: int = 1024  # response positions whose full-vocabulary logits exist at once
     add_special_tokens: bool = True  # to the prompt, as a tokenizer call on a prompt string does
     max_response_tokens: int | None = None  # truncate long responses (None: score all)
+    semantics: Semantics = "paper"  # which tokens are scored (module docstring)
+
+    def __post_init__(self) -> None:
+        check_semantics(self.semantics)
+        if self.batch_size < 1 or self.token_chunk < 1:
+            raise ValueError("batch_size and token_chunk must be positive")
+        if self.max_response_tokens is not None and self.max_response_tokens < 0:
+            raise ValueError(f"max_response_tokens={self.max_response_tokens}; use None (all) or a count >= 0")
 
     def cache_fields(self) -> dict:
         fields = asdict(self)
         fields.pop("batch_size")  # right padding + masking: batching does not change the numbers
         fields.pop("token_chunk")
+        if self.semantics == "paper":
+            fields.pop("semantics")  # keys written before semantics existed scored the paper's way: keep them
         return fields
 
 
@@ -98,16 +122,28 @@ def check_same_tokenizer(tuned: PreTrainedTokenizerBase, base: PreTrainedTokeniz
 
 
 def _encode(tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str], responses: Sequence[str],
-            config: ScoreConfig) -> list[tuple[list[int], list[int]]]:
+            config: ScoreConfig) -> list[tuple[list[int], int]]:
+    """Per sample (ids to run, first scored position): positions first..len(ids)-1 are scored, each
+    predicted from the logits one position earlier."""
     out = []
-    for prompt, response in zip(prompts, responses, strict=True):
-        p = tokenizer(prompt, add_special_tokens=config.add_special_tokens)["input_ids"]
-        r = tokenizer(response, add_special_tokens=False)["input_ids"]
+    for i, (prompt, response) in enumerate(zip(prompts, responses, strict=True)):
+        if not prompt:
+            raise ValueError(f"prompt {i} is empty: the first response token needs a position to be predicted "
+                             "from; drop the sample or give it a prompt")
+        if config.semantics == "official":
+            ids = list(tokenizer(prompt + response, add_special_tokens=config.add_special_tokens)["input_ids"])
+            first = len(tokenizer(prompt, add_special_tokens=False)["input_ids"]) + 1
+        else:
+            p = tokenizer(prompt, add_special_tokens=config.add_special_tokens)["input_ids"]
+            if not p:
+                raise ValueError(f"prompt {i} tokenizes to nothing: the first response token needs a position "
+                                 "to be predicted from")
+            ids = list(p) + list(tokenizer(response, add_special_tokens=False)["input_ids"])
+            first = len(p)
+        first = min(first, len(ids))  # a prompt whose tokens merge with the response's may leave none
         if config.max_response_tokens is not None:
-            r = r[:config.max_response_tokens]
-        if not p:
-            raise ValueError("an empty prompt: the first response token needs a position to be predicted from")
-        out.append((list(p), list(r)))
+            ids = ids[:first + config.max_response_tokens]
+        out.append((ids, first))
     return out
 
 
@@ -195,17 +231,16 @@ def score_responses(tuned: PreTrainedModel, base: PreTrainedModel, tuned_tokeniz
     parts: dict[str, list[np.ndarray]] = {f: [] for f in _FIELDS}
     for start in range(0, len(encoded), config.batch_size):
         batch = encoded[start:start + config.batch_size]
-        width = max(len(p) + len(r) for p, r in batch)
+        width = max(len(seq) for seq, _ in batch)
         ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(batch), width), dtype=torch.long)
         rows, cols, targets = [], [], []
-        for i, (p, r) in enumerate(batch):
-            seq = p + r  # right padding: real tokens keep positions 0..len-1
-            ids[i, :len(seq)] = torch.tensor(seq)
+        for i, (seq, first) in enumerate(batch):
+            ids[i, :len(seq)] = torch.tensor(seq)  # right padding: real tokens keep positions 0..len-1
             mask[i, :len(seq)] = 1
-            rows += [i] * len(r)
-            cols += range(len(p) - 1, len(p) + len(r) - 1)  # logits at t-1 predict token t
-            targets += r
+            rows += [i] * (len(seq) - first)
+            cols += range(first - 1, len(seq) - 1)  # logits at t-1 predict token t
+            targets += seq[first:]
         if not targets:
             continue
         rows_t, cols_t = torch.tensor(rows), torch.tensor(cols)
@@ -218,7 +253,7 @@ def score_responses(tuned: PreTrainedModel, base: PreTrainedModel, tuned_tokeniz
         parts["token_id"].append(np.asarray(targets, dtype=np.int32))
         for f, v in scores.items():
             parts[f].append(v)
-    lengths = np.array([len(r) for _, r in encoded], dtype=np.int64)
+    lengths = np.array([len(seq) - first for seq, first in encoded], dtype=np.int64)
     arrays = {"offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
               **{f: (np.concatenate(v) if v else np.zeros(0)).astype(_DTYPES[f]) for f, v in parts.items()}}
     if path is not None:
@@ -228,33 +263,45 @@ def score_responses(tuned: PreTrainedModel, base: PreTrainedModel, tuned_tokeniz
 
 # ---- aggregations (tidy frames for the charts) -------------------------------------------------
 
-def per_sample(scores: TokenScores) -> pd.DataFrame:
+def _log_ratio(logp_tuned: np.ndarray, logp_base: np.ndarray, smoothing: float) -> np.ndarray:
+    """log(p_tuned + s) - log(p_base + s) in float64; s = 0 takes the log-probabilities as they are
+    (exp would underflow to 0 for very unlikely tokens)."""
+    lt, lb = np.asarray(logp_tuned, np.float64), np.asarray(logp_base, np.float64)
+    if smoothing == 0.0:
+        return lt - lb
+    return np.log(np.exp(lt) + smoothing) - np.log(np.exp(lb) + smoothing)
+
+
+def per_sample(scores: TokenScores, smoothing: float = 0.0) -> pd.DataFrame:
     """One row per sample: n_tokens and the mean over its response tokens of log_ratio
-    (log p_tuned - log p_base), kl_full and rank_shift. Empty responses give NaN means."""
-    frame = scores.to_frame().assign(log_ratio=lambda d: d.logp_tuned.astype(np.float64) - d.logp_base)
+    (log(p_tuned + smoothing) - log(p_base + smoothing)), kl_full and rank_shift. Empty responses
+    give NaN means."""
+    frame = scores.to_frame()
+    frame["log_ratio"] = _log_ratio(scores.logp_tuned, scores.logp_base, smoothing)
     means = frame.groupby("sample")[["log_ratio", "kl_full", "rank_shift"]].mean()
     out = pd.DataFrame({"sample": np.arange(scores.n_samples), "n_tokens": np.diff(scores.offsets)})
     return out.join(means, on="sample")
 
 
-def summarize(scores: TokenScores) -> dict[str, float]:
-    """Benchmark-level numbers.
+def summarize(scores: TokenScores, semantics: Semantics = "paper") -> dict[str, float]:
+    """Benchmark-level numbers; samples with no scored token are skipped.
 
-    kl_sampled: the official code's estimate, |mean over samples of the per-sample mean log ratio|.
+    kl_sampled: the official code's estimate, |mean over samples of the per-sample mean log ratio|,
+    each probability smoothed by ``KL_SMOOTHING[semantics]`` (official: 1e-10, paper: none).
     kl_full: mean over samples of the per-sample mean exact KL.
     rank_shift: mean over samples of the per-sample mean rank shift (the same averaging as the KL);
     rank_shift_pooled: mean over all tokens (long responses weigh more).
     """
-    samples = per_sample(scores).dropna()
+    samples = per_sample(scores, smoothing=KL_SMOOTHING[check_semantics(semantics)]).dropna()
     return {"n_samples": len(samples), "n_tokens": int(samples.n_tokens.sum()),
             "kl_sampled": float(abs(samples.log_ratio.mean())), "kl_full": float(samples.kl_full.mean()),
             "rank_shift": float(samples.rank_shift.mean()),
             "rank_shift_pooled": float(scores.rank_shift.mean()) if len(scores.token_id) else float("nan")}
 
 
-def summary_frame(scores_by: Mapping[tuple[str, str], TokenScores]) -> pd.DataFrame:
+def summary_frame(scores_by: Mapping[tuple[str, str], TokenScores], semantics: Semantics = "paper") -> pd.DataFrame:
     """``{(model, benchmark): TokenScores}`` -> one summarize() row per pair."""
-    return pd.DataFrame([{"model": m, "benchmark": b, **summarize(s)} for (m, b), s in scores_by.items()])
+    return pd.DataFrame([{"model": m, "benchmark": b, **summarize(s, semantics)} for (m, b), s in scores_by.items()])
 
 
 def position_profile(scores: TokenScores, n_bins: int = 10, relative: bool = True,
