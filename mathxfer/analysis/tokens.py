@@ -41,6 +41,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from mathxfer import paths
+from mathxfer.analysis.hidden import ModelOrLoader
 from mathxfer.analysis.semantics_names import KL_SMOOTHING, Semantics, check_semantics
 from mathxfer.analysis.store import load_npz, save_npz_atomic, texts_hash
 from mathxfer.identity import tokenizer_fingerprint
@@ -199,14 +200,15 @@ def cache_problem(arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -
     return ""
 
 
-def score_responses(tuned: PreTrainedModel, base: PreTrainedModel, tuned_tokenizer: PreTrainedTokenizerBase,
+def score_responses(tuned: ModelOrLoader, base: ModelOrLoader, tuned_tokenizer: PreTrainedTokenizerBase,
                     base_tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str], responses: Sequence[str],
                     *, config: ScoreConfig = ScoreConfig(), cache_ids: tuple[str, str] | None = None,
                     cache_dir: Path | None = None) -> TokenScores:
     """Teacher-forced scores of the tuned model's ``responses`` to ``prompts`` under both models.
 
     ``cache_ids`` = (tuned id, base id) from ``identity.model_identity`` enables the on-disk cache
-    ``results/tokens/KEY.npz``; without it nothing is stored.
+    ``results/tokens/KEY.npz``; without it nothing is stored. ``tuned`` and ``base`` may be zero-argument
+    loaders, called only on a cache miss (as ``hidden.extract_hidden`` takes them).
     """
     check_same_tokenizer(tuned_tokenizer, base_tokenizer)
     if len(prompts) != len(responses):
@@ -222,6 +224,7 @@ def score_responses(tuned: PreTrainedModel, base: PreTrainedModel, tuned_tokeniz
             arrays, _ = load_npz(path, cache_problem)
             return TokenScores(**arrays)
 
+    tuned, base = (m if isinstance(m, torch.nn.Module) else m() for m in (tuned, base))
     for model in (tuned, base):
         _check_logits_are_plain(model)
         model.eval()
