@@ -99,6 +99,9 @@ def test_config_errors_name_the_fix():
         HiddenConfig(batch_size=3, chunk_size=4)
     with pytest.raises(ValueError, match="pooling"):
         HiddenConfig(pooling="max")
+    with pytest.raises(ValueError, match="positive"):
+        HiddenConfig(batch_size=0)
+    HiddenConfig(batch_size=None, chunk_size=3)  # one batch over all texts: no multiple to respect
 
 
 def _peak_above_result(model, tokenizer, n: int, cache_dir) -> tuple[int, int]:
