@@ -7,8 +7,9 @@ Per response token y_t (predicted from the logits one position earlier) we keep:
   kl_full                exact KL(tuned || base) over the whole vocabulary at that position;
   rank_tuned, rank_base  0-based rank of y_t (0 = the argmax; ties share the best rank, i.e. rank =
                          how many vocabulary entries have a strictly larger logit). vLLM's ranks,
-                         which the official script stores, are 1-based; rank shift is a difference of
-                         ranks, so both give the same shift.
+                         which the official script stores, are 1-based (entries with a log-probability
+                         >= the token's, itself included): without exact ties vLLM's = ours + 1, and
+                         rank shift, a difference of ranks, is the same under both.
 Rank shift = rank_base - rank_tuned: positive when tuning promoted the token.
 
 Which tokens are scored depends on ``ScoreConfig.semantics`` (see ``semantics``):
