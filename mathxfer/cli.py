@@ -4,6 +4,8 @@
     mathxfer book [--profile micro|smol|paper] [--study FILE] [--only CHAPTER ...] [-p KEY=VALUE ...]
     mathxfer check-links [DIR | --profile P]
     mathxfer survey ti [--reading pooled|literal|v1] [--scores FILE] [--extra FILE ...]
+    mathxfer analyze latent --base B --tuned T [T2 ...] (--benchmarks NAMES | --texts FILE) [--semantics S] [--format F]
+    mathxfer analyze tokens --base B --tuned T (--responses FILE | --benchmarks NAMES) [--semantics S] [--format F]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from mathxfer.analysis.commands import add_commands as add_analyze_commands
 from mathxfer.book.chapters import CHAPTERS, DEFAULT_PROFILE, PROFILES
 from mathxfer.errors import UsageError
 from mathxfer.eval.cli import add_commands as add_eval_commands
@@ -168,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a scores file from `mathxfer eval` whose models join the table (repeatable)")
     ti.set_defaults(func=_survey_ti)
     add_eval_commands(sub)
+    add_analyze_commands(sub)
 
     study = sub.add_parser("study", help="train every arm and seed of a study, evaluate and analyse them, and "
                            "write its record (finished runs are reused, interrupted ones resumed)")
