@@ -1,12 +1,14 @@
 """The latent-space analysis over a set of models (README "Latent-space shift"): raw task text, hidden
 states of every layer under the base and each tuned model (the base tokenizer for both), d* per (model,
-task), the pooling comparison and a UMAP view. Every expensive step is cached by the modules it calls
-(``hidden``, ``umap_view``), so a second call reads from disk and loads no model."""
+task) under the config's semantics (``semantics``: the authors' script or the paper's text), the same d*
+under the other semantics and under the other PCA sign convention (sensitivity tables), and a UMAP view.
+Every expensive step is cached by the modules it calls (``hidden``, ``umap_view``), so a second call reads
+from disk and loads no model."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +17,11 @@ from IPython.display import Markdown
 from transformers import PreTrainedTokenizerBase
 
 from mathxfer.analysis.hidden import HiddenConfig, HiddenStates, Pooling, extract_hidden
-from mathxfer.analysis.latent import pca_shift, shift_frames
+from mathxfer.analysis.latent import SIGNS, Sign, pca_shift, shift_frames
 from mathxfer.analysis.paper import paper_group_means
 from mathxfer.analysis.refs import ModelRef, loader
-from mathxfer.analysis.seeds import group_means, is_first_seed, model_info, with_info
+from mathxfer.analysis.seeds import compare_frame, group_means, is_first_seed, model_info, sensitivity, with_info
+from mathxfer.analysis.semantics import SEMANTICS, Semantics, check_semantics, hidden_config, other_semantics
 from mathxfer.analysis.texts import benchmark_prompts
 from mathxfer.analysis.umap_view import UMAPConfig, umap_by_group
 from mathxfer.groups import Group, group_of
@@ -31,26 +34,32 @@ class LatentConfig:
     seed: int = 42
     max_tokens: int = 128
     layers: tuple[int, ...] | None = None  # hidden_states indices (0 = embeddings); None = all
-    pooling: Pooling = "mean_with_pad"
-    batch_size: int = 8
-    compare_pooling: bool = True  # also compute d* under the other mean pooling
+    semantics: Semantics = "official"  # which semantics makes the main numbers
+    pooling: Pooling | None = None  # overrides both semantics' pooling (None: each its own)
+    batch_size: int = 8  # texts per forward pass under the paper semantics (official: one batch per task)
+    compare_semantics: bool = True  # also compute d* under the other semantics
     umap: bool = True
     umap_layer: int = -1  # index into the extracted layers
     umap_config: UMAPConfig = UMAPConfig()
 
-    def hidden(self, pooling: Pooling | None = None) -> HiddenConfig:
-        return HiddenConfig(layers=self.layers, pooling=pooling or self.pooling, max_tokens=self.max_tokens,
-                            batch_size=self.batch_size, chunk_size=self.batch_size * 32)
+    def __post_init__(self) -> None:
+        check_semantics(self.semantics)
 
-    def other_pooling(self) -> Pooling:
-        return "masked_mean" if self.pooling == "mean_with_pad" else "mean_with_pad"
+    def hidden(self, semantics: Semantics | None = None) -> HiddenConfig:
+        return hidden_config(semantics or self.semantics, layers=self.layers, max_tokens=self.max_tokens,
+                             pooling=self.pooling, batch_size=self.batch_size)
+
+    @property
+    def other(self) -> Semantics:
+        return other_semantics(self.semantics)
 
 
 @dataclass
 class LatentResults:
     points: pd.DataFrame  # model, benchmark, layer, role, pc1, pc2, d_star, arm, seed, kind, group
     d_star: pd.DataFrame  # model, benchmark, d_star, arm, seed, kind, group
-    pooling: pd.DataFrame | None  # model, benchmark, group, kind, d_star_<pooling>, d_star_<other>, change
+    semantics: pd.DataFrame | None  # seeds.compare_frame: d_star_official, d_star_paper, change, rel_change
+    sign: pd.DataFrame  # seeds.compare_frame: d_star_loadings, d_star_scores, change, rel_change (main semantics)
     umap: pd.DataFrame | None  # group, model, item, x, y
     config: LatentConfig
     models: list[ModelRef] = field(default_factory=list)
@@ -58,25 +67,19 @@ class LatentResults:
 
 def hidden_by_task(ref: ModelRef, tokenizer: PreTrainedTokenizerBase, texts: Mapping[str, Sequence[str]],
                    config: HiddenConfig) -> dict[str, HiddenStates]:
-    """One cached extraction per task (pad-inclusive pooling depends on batch-mates: keep tasks apart)."""
+    """One cached extraction per task: the official script's one padded call per task, whose
+    pad-inclusive mean depends on the task's other texts, so tasks stay apart."""
     load, identity = loader(ref), ref.identity()
     return {task: extract_hidden(load, tokenizer, list(t), model_id=identity, config=config)
             for task, t in texts.items()}
 
 
-def d_star_frames(base: Mapping[str, HiddenStates], tuned: Mapping[str, Mapping[str, HiddenStates]]
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def d_star_frames(base: Mapping[str, HiddenStates], tuned: Mapping[str, Mapping[str, HiddenStates]],
+                  sign: Sign = "loadings") -> tuple[pd.DataFrame, pd.DataFrame]:
     """PCA shift per (tuned label, task): (points, d_star) frames of ``latent.shift_frames``."""
-    shifts = {(label, task): pca_shift(base[task].features, states.features, base[task].layers)
+    shifts = {(label, task): pca_shift(base[task].features, states.features, base[task].layers, sign=sign)
               for label, by_task in tuned.items() for task, states in by_task.items()}
     return shift_frames(shifts)
-
-
-def _pooling_frame(primary: pd.DataFrame, other: pd.DataFrame, config: LatentConfig) -> pd.DataFrame:
-    a, b = f"d_star_{config.pooling}", f"d_star_{config.other_pooling()}"
-    out = primary[["model", "benchmark", "group", "kind", "d_star"]].rename(columns={"d_star": a}).merge(
-        other[["model", "benchmark", "d_star"]].rename(columns={"d_star": b}), on=["model", "benchmark"])
-    return out.assign(change=out[b] - out[a], rel_change=(out[b] - out[a]) / out[a].where(out[a] != 0))
 
 
 def umap_features(states: Mapping[str, Mapping[str, HiddenStates]], groups: Mapping[str, Group],
@@ -92,19 +95,25 @@ def umap_features(states: Mapping[str, Mapping[str, HiddenStates]], groups: Mapp
 
 def latent_analysis(base: ModelRef, models: Sequence[ModelRef], texts: Mapping[str, Sequence[str]],
                     groups: Mapping[str, Group], config: LatentConfig = LatentConfig()) -> LatentResults:
-    """d* per (model, task), the pooling comparison and the UMAP view, all from cached hidden states."""
+    """d* per (model, task) under the config's semantics, its sensitivity to the other semantics and to the
+    PCA sign convention, and the UMAP view, all from cached hidden states."""
     tokenizer = load_tokenizer(base.path, gguf_file=base.gguf_file)
-    states = {m.label: hidden_by_task(m, tokenizer, texts, config.hidden()) for m in [base, *models]}
-    base_states = states.pop(base.label)
-    points, d_star = d_star_frames(base_states, states)
-    points, d_star = with_info(points, models, groups), with_info(d_star, models, groups)
-    pooling = None
-    if config.compare_pooling:
-        other_cfg = config.hidden(config.other_pooling())
-        other = {m.label: hidden_by_task(m, tokenizer, texts, other_cfg) for m in [base, *models]}
-        other_base = other.pop(base.label)
-        _, other_d = d_star_frames(other_base, other)
-        pooling = _pooling_frame(d_star, other_d, config)
+
+    def d_star_under(semantics: Semantics) -> tuple[dict, dict]:
+        cfg = config.hidden(semantics)
+        states = {m.label: hidden_by_task(m, tokenizer, texts, cfg) for m in [base, *models]}
+        return states.pop(base.label), states
+
+    base_states, states = d_star_under(config.semantics)
+    points, d_star = (with_info(f, models, groups) for f in d_star_frames(base_states, states))
+    by_semantics = None
+    if config.compare_semantics:
+        other = d_star_frames(*d_star_under(config.other))[1]
+        by_semantics = compare_frame({config.semantics: d_star, config.other: with_info(other, models, groups)},
+                                     "d_star", order=SEMANTICS)
+    by_sign = compare_frame({s: d_star if s == "loadings" else
+                             with_info(d_star_frames(base_states, states, sign=s)[1], models, groups)
+                             for s in SIGNS}, "d_star")  # the same features: only the PCA signs differ
     coords = None
     if config.umap:
         info = model_info(models)
@@ -112,7 +121,27 @@ def latent_analysis(base: ModelRef, models: Sequence[ModelRef], texts: Mapping[s
         feats = umap_features({base.label: base_states, **{k: v for k, v in states.items() if k in shown}},
                               groups, config.umap_layer)  # one cloud per arm (its first seed) stays readable
         coords = umap_by_group(feats, config=config.umap_config)
-    return LatentResults(points, d_star, pooling, coords, config, list(models))
+    return LatentResults(points, d_star, by_semantics, by_sign, coords, config, list(models))
+
+
+def latent_over_bases(bases: Sequence[tuple[ModelRef, Sequence[ModelRef]]], texts: Mapping[str, Sequence[str]],
+                      groups: Mapping[str, Group], config: LatentConfig = LatentConfig()) -> LatentResults:
+    """``latent_analysis`` of each (base, its tuned models), concatenated: every d* is a tuned model against
+    ITS base. The UMAP view is the first base's (bases may differ in hidden size)."""
+    if not bases:
+        raise ValueError("no (base, tuned models) groups to analyse")
+    parts = [latent_analysis(base, models, texts, groups, config if i == 0 else replace(config, umap=False))
+             for i, (base, models) in enumerate(bases)]
+    if len(parts) == 1:
+        return parts[0]
+
+    def joined(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame | None:
+        present = [f for f in frames if f is not None]
+        return pd.concat(present, ignore_index=True) if present else None
+
+    return LatentResults(joined([p.points for p in parts]), joined([p.d_star for p in parts]),
+                         joined([p.semantics for p in parts]), joined([p.sign for p in parts]), parts[0].umap,
+                         config, [m for p in parts for m in p.models])
 
 
 def latent_from_benchmarks(base: ModelRef, models: Sequence[ModelRef], benchmarks: Sequence[str],
@@ -138,24 +167,54 @@ def _paper_kind(model: str) -> str:
     return "RL" if "RL" in model else ("SFT" if "SFT" in model else "released")
 
 
-def pooling_summary(latent: LatentResults) -> Markdown:
-    """How much d* moves when pads are excluded from the mean, and whether the SFT/RL ordering survives."""
-    frame = latent.pooling
-    if frame is None or frame.empty:
-        return Markdown("The pooling comparison was not computed (`compare_pooling=False`).")
+SEMANTICS_TEXT: dict[Semantics, str] = {
+    "official": "the authors' analyse_PCA_Shift.py: one left-padded tokenizer call over a task's texts, "
+                "the mean over every position, padding included, float32 features",
+    "paper": "the paper's text as we read it: the mean over real tokens only, so batching does not matter",
+}
+
+
+def main_semantics(latent: LatentResults) -> Markdown:
+    """One line: the semantics (and pooling) behind this page's main numbers, and where the other is shown."""
     cfg = latent.config
-    rel = frame["rel_change"].abs()
-    a, b = f"d_star_{cfg.pooling}", f"d_star_{cfg.other_pooling()}"
-    corr = frame[[a, b]].corr(method="spearman").iloc[0, 1]
-    return Markdown(
-        f"Switching from `{cfg.pooling}` to `{cfg.other_pooling()}` pooling changes d* by a median of "
-        f"{100 * rel.median():.0f}% (largest {100 * rel.max():.0f}%, on {frame.loc[rel.idxmax(), 'model']} / "
-        f"{frame.loc[rel.idxmax(), 'benchmark']}) over {len(frame)} (model, task) pairs; the rank correlation "
-        f"of the two d* columns is {corr:.2f}.")
+    other = (f"; the sensitivity section shows d* under `{cfg.other}`" if latent.semantics is not None else
+             "; the other semantics was not computed (`analysis.compare_semantics` is false)")
+    return Markdown(f"Every d* above the sensitivity sections is computed under the **`{cfg.semantics}`** "
+                    f"semantics{_pooling_note(cfg)}{other}.")
 
 
-def pooling_table(latent: LatentResults) -> pd.DataFrame | Markdown:
-    """d* under both poolings per (model, task), or why it is absent."""
-    if latent.pooling is None:
-        return Markdown("The pooling comparison was not computed (the study's `analysis.compare_pooling` is false).")
-    return latent.pooling.round(4)
+def semantics_summary(latent: LatentResults) -> Markdown:
+    """How much the other semantics moves d*, and whether the SFT/RL ordering survives."""
+    cfg = latent.config
+    if latent.semantics is None or latent.semantics.empty:
+        return Markdown(f"The main d* uses the `{cfg.semantics}` semantics; the other was not computed (the "
+                        "study's `analysis.compare_semantics` is false).")
+    return Markdown(sensitivity(latent.semantics, "d_star", cfg.semantics, cfg.other, "d*",
+                                f"switching from `{cfg.semantics}` to `{cfg.other}`"))
+
+
+def semantics_table(latent: LatentResults) -> pd.DataFrame | Markdown:
+    """d* under both semantics per (model, task), or why it is absent."""
+    if latent.semantics is None:
+        return Markdown("The other semantics was not computed (the study's `analysis.compare_semantics` is false).")
+    return latent.semantics.round(4)
+
+
+def sign_summary(latent: LatentResults) -> Markdown:
+    """How much d* moves under the other PCA sign convention, and whether the SFT/RL ordering survives."""
+    return Markdown("The main d* fixes each principal component's sign so that its largest loading is positive "
+                    "(`loadings`, scikit-learn 1.5 and later). " + sensitivity(
+                        latent.sign, "d_star", "loadings", "scores", "d*",
+                        "switching to the rule of scikit-learn before 1.5 (`scores`: the largest projection "
+                        "score positive)"))
+
+
+def sign_table(latent: LatentResults) -> pd.DataFrame:
+    """d* under both PCA sign conventions per (model, task), on the main semantics' features."""
+    return latent.sign.round(4)
+
+
+def _pooling_note(cfg: LatentConfig) -> str:
+    if cfg.pooling is None:
+        return f" ({SEMANTICS_TEXT[cfg.semantics]})"
+    return f" with `{cfg.pooling}` pooling for both semantics (the study's `analysis.pooling`)"

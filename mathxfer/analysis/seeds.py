@@ -85,3 +85,56 @@ def sft_vs_rl(frame: pd.DataFrame, value: str, what: str) -> Markdown:
         f"other-reasoning and non-reasoning tasks is above the RL arm's at the same seed. "
         f"Means over seeds: RL {fmt(pairs.drop_duplicates('seed').rl.mean())}; SFT arms: {by_arm}."
         + ("" if len(seeds) > 1 else " Only one seed was analysed; `all_seeds=True` covers every seed."))
+
+
+def compare_frame(frames: Mapping[str, pd.DataFrame], value: str, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """One ``value`` per (model, task) under several settings, side by side: columns ``<value>_<setting>``
+    (in ``order``, default the mapping's), ``change`` = the second setting's minus the first's (the first is
+    the main one) and ``rel_change`` = change over the first's (NaN where that is 0)."""
+    names = list(frames)
+    if len(names) != 2:
+        raise ValueError(f"compare two settings, not {len(names)}: {names}")
+    keys = ["model", "benchmark"]
+    info = [c for c in ("arm", "seed", "kind", "group") if c in frames[names[0]].columns]
+    out = frames[names[0]][[*keys, *info, value]].rename(columns={value: f"{value}_{names[0]}"}).merge(
+        frames[names[1]][[*keys, value]].rename(columns={value: f"{value}_{names[1]}"}), on=keys)
+    main, other = out[f"{value}_{names[0]}"], out[f"{value}_{names[1]}"]
+    out = out.assign(change=other - main, rel_change=(other - main) / main.where(main != 0))
+    columns = [f"{value}_{n}" for n in (order or names)]
+    return out[[*keys, *info, *columns, "change", "rel_change"]]
+
+
+def _sft_above(frame: pd.DataFrame, column: str) -> pd.Series:
+    pairs = sft_rl_pairs(frame.rename(columns={column: "value"}), "value")
+    return pd.Series((pairs["value"] > pairs["rl"]).to_numpy(), index=pd.MultiIndex.from_frame(pairs[["arm", "seed"]]))
+
+
+def ordering_survives(frame: pd.DataFrame, a: str, b: str) -> str:
+    """Whether the SFT-vs-RL ordering on non-math tasks (``sft_rl_pairs``) is the same in columns ``a`` and
+    ``b`` of a ``compare_frame``, as a sentence."""
+    above_a, above_b = _sft_above(frame, a), _sft_above(frame, b)
+    if above_a.empty:
+        return ("There is no SFT-vs-RL ordering to test: that needs an SFT and an RL model at a common seed "
+                "with non-math tasks.")
+    flipped = int((above_a != above_b.reindex(above_a.index)).sum())
+    n = len(above_a)
+    verdict = ("so the SFT-vs-RL ordering survives the switch" if not flipped else
+               f"so the SFT-vs-RL ordering does not survive: it changes in {flipped} of {n} pairs")
+    return (f"SFT is above RL on the non-math tasks in {int(above_a.sum())} of {n} (SFT model, seed) pairs with "
+            f"`{a}` and in {int(above_b.sum())} of {n} with `{b}`, {verdict}.")
+
+
+def sensitivity(frame: pd.DataFrame, value: str, main: str, other: str, what: str, switch: str) -> str:
+    """How much ``value`` moves from setting ``main`` to ``other`` in a ``compare_frame`` (median and largest
+    relative change, rank correlation) and whether the SFT-vs-RL ordering survives, as sentences."""
+    a, b = f"{value}_{main}", f"{value}_{other}"
+    rel = frame["rel_change"].abs().dropna()
+    if rel.empty:
+        return f"{switch.capitalize()} leaves no (model, task) pair with a nonzero {what} to compare."
+    worst = frame.loc[rel.idxmax()]
+    corr = frame[[a, b]].corr(method="spearman").iloc[0, 1] if len(frame) > 1 else float("nan")
+    corr_text = f"{corr:.2f}" if pd.notna(corr) else "undefined (fewer than two pairs, or a constant column)"
+    return (f"{switch.capitalize()} changes {what} by a median of {100 * rel.median():.0f}% (largest "
+            f"{100 * rel.max():.0f}%, on {worst['model']} / {worst['benchmark']}) over {len(rel)} (model, task) "
+            f"pairs; the rank correlation of the two columns is {corr_text}. "
+            + ordering_survives(frame, a, b))

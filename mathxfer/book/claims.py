@@ -114,7 +114,7 @@ class Results:
     def latent(self) -> Any:
         from mathxfer.study import analyses
 
-        return analyses.latent_for(self.need_record(), umap=False, compare_pooling=False)  # d* only
+        return analyses.latent_for(self.need_record(), umap=False, compare_semantics=False)  # the main d* only
 
     @functools.cached_property
     def tokens(self) -> Any:
@@ -137,6 +137,17 @@ class Results:
         if not arms:
             raise NotRun(f"the {self.profile} study has no off-policy SFT arm")
         return arms
+
+    def analysed(self, kind: Literal["RL", "SFT"]) -> list[str]:
+        """The models of ``kind`` the latent and token claims compare: the study's arms, or with
+        ``analysis.pairs`` (which replace the runs in those analyses) the labels of its pairs of that kind."""
+        pairs = self.need_record().spec.analysis.pairs
+        if not pairs:
+            return self.rl_arms() if kind == "RL" else self.sft_arms()
+        labels = [p.label for p in pairs if p.kind == kind]
+        if not labels:
+            raise NotRun(f"the {self.profile} study's analysis.pairs has no {kind} pair")
+        return labels
 
     def n_seeds(self) -> int:
         return len({r.seed for r in self.need_record().select("main")})
@@ -255,7 +266,7 @@ def _means_text(means: Mapping[str, float], rl: Sequence[str]) -> str:
 
 def latent_sft_shifts_more(r: Results) -> Verdict:
     """d* over the non-math tasks, SFT arm against RL per seed."""
-    rl, sft = r.rl_arms(), r.sft_arms()
+    rl, sft = r.analysed("RL"), r.analysed("SFT")
     wins, total, means = sft_above_rl(r.latent.d_star, "d_star", sft)
     return Verdict(_by_fraction(wins, total), f"mean d* on other- and non-reasoning inputs {_means_text(means, rl)}; "
                                               f"SFT above RL in {wins} of {total} (arm, seed) pairs")
@@ -263,7 +274,7 @@ def latent_sft_shifts_more(r: Results) -> Verdict:
 
 def tokens_sft_kl_more(r: Results) -> Verdict:
     """KL over the non-math tasks (the paper's sampled-token estimate, and the exact KL), SFT against RL per seed."""
-    rl, sft = r.rl_arms(), r.sft_arms()
+    rl, sft = r.analysed("RL"), r.analysed("SFT")
     summary = r.tokens.summary
     wins, total, means = sft_above_rl(summary, "kl_sampled", sft)
     full_wins, full_total, _ = sft_above_rl(summary, "kl_full", sft)
@@ -281,7 +292,7 @@ def tokens_rl_few_tokens(r: Results) -> Verdict:
     """Distinct token types whose rank moved (any task), SFT arm against RL per seed, and the ratio of means."""
     from mathxfer.analysis.token_analysis import most_shifted, shifted_counts
 
-    rl, sft = r.rl_arms(), r.sft_arms()
+    rl, sft = r.analysed("RL"), r.analysed("SFT")
     counts = shifted_counts(r.tokens, most_shifted(r.tokens))
     per = counts.groupby(["arm", "kind", "seed"])["distinct_shifted"].mean().reset_index()
     rl_per = per[per.arm.isin(rl)].groupby("seed")["distinct_shifted"].mean().rename("rl")

@@ -1,9 +1,13 @@
 """The latent- and token-space analyses of a study record's models, with the settings of its study file.
 
-Texts are the micro families' held-out questions, or the benchmarks' prompts from their specs; the token
-analysis scores each tuned model's own responses (micro: its held-out evaluation's greedy answers; real
-models: greedy answers to the first prompts of each benchmark). ``mathxfer study`` warms every cache these
-read (``warm``, one model at a time in its workers), so a chapter computes nothing heavy.
+The models are the study's runs against its base, or, when the study file lists ``analysis.pairs``, those
+off-the-shelf pairs, each tuned model against ITS base (pairs are grouped by base). Texts are the micro
+families' held-out questions, or the benchmarks' prompts from their specs; the token analysis scores each
+tuned model's own responses (micro runs: their held-out evaluation's greedy answers; real models: greedy
+answers to the first prompts of each task; a pair with ``responses``: its released files). Every number is
+computed under the study's ``analysis.semantics`` and, with ``compare_semantics``, the other one too.
+``mathxfer study`` warms every cache these read (``warm``, one model at a time in its workers), so a chapter
+computes nothing heavy.
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from IPython.display import Markdown
+
 from mathxfer.analysis.latent_analysis import (
     LatentConfig,
     LatentResults,
     hidden_by_task,
-    latent_analysis,
+    latent_over_bases,
 )
 from mathxfer.analysis.refs import ModelRef
 from mathxfer.analysis.texts import benchmark_prompts, micro_texts
@@ -23,19 +29,28 @@ from mathxfer.analysis.token_analysis import (
     Samples,
     TokenConfig,
     TokenResults,
+    generated_samples,
     token_analysis,
     tokens_from_benchmarks,
+    tokens_over_bases,
 )
 from mathxfer.groups import Group
 from mathxfer.paths import repo_path
 from mathxfer.study.record import StudyRecord
+from mathxfer.study.spec import ModelPair, read_responses, responses_path
 
 BASE = "base"
+PAIR_SEED = 0  # pairs have no seeds: one shared value lets seeds.sft_rl_pairs compare SFT with RL pairs
+
+
+def _model_path(path: str) -> str:
+    """A local directory resolved against the repository root, else the string as given (a hub id)."""
+    local = repo_path(path)
+    return str(local.resolve()) if local.exists() else path
 
 
 def base_ref(record: StudyRecord) -> ModelRef:
-    path = repo_path(record.base["model_path"])
-    return ModelRef(BASE, str(path.resolve()) if path.exists() else str(path), gguf_file=record.spec.gguf_file)
+    return ModelRef(BASE, _model_path(record.base["model_path"]), gguf_file=record.spec.gguf_file)
 
 
 def tuned_refs(record: StudyRecord) -> list[ModelRef]:
@@ -50,6 +65,41 @@ def tuned_refs(record: StudyRecord) -> list[ModelRef]:
     return refs
 
 
+def pair_ref(pair: ModelPair) -> ModelRef:
+    return ModelRef(pair.label, _model_path(pair.tuned), pair.label, PAIR_SEED, pair.kind, gguf_file=pair.gguf_file)
+
+
+def analysed(record: StudyRecord) -> list[tuple[ModelRef, list[ModelRef]]]:
+    """(base, its tuned models) groups: the study's base and runs, or ``analysis.pairs`` grouped by base."""
+    pairs = record.spec.analysis.pairs
+    if not pairs:
+        return [(base_ref(record), tuned_refs(record))]
+    groups: dict[tuple[str, str | None], list[ModelRef]] = {}
+    for pair in pairs:
+        groups.setdefault((pair.base, pair.base_gguf_file), []).append(pair_ref(pair))
+    return [(ModelRef(BASE, _model_path(path), gguf_file=gguf), refs) for (path, gguf), refs in groups.items()]
+
+
+def analysed_refs(record: StudyRecord) -> list[ModelRef]:
+    """Every tuned model the analyses compare, in order."""
+    return [ref for _, refs in analysed(record) for ref in refs]
+
+
+def models_note(record: StudyRecord) -> Markdown:
+    """Which models the analyses compare: the study's runs against its base, or each pair's tuned model
+    against its own base."""
+    pairs = record.spec.analysis.pairs
+    if not pairs:
+        runs = analysed_refs(record)
+        return Markdown(f"The analyses compare the study's {len(runs)} tuned model(s) with its base "
+                        f"`{record.base['model_path']}`.")
+    return Markdown("The analyses compare the study file's `analysis.pairs`, each tuned model with its own base "
+                    "(not the study's runs): " + "; ".join(
+                        f"**{p.label}** ({p.kind}): `{p.tuned}` against `{p.base}`"
+                        + (f", on its released responses for {', '.join(p.responses)}" if p.responses else "")
+                        for p in pairs) + ".")
+
+
 def _benchmarks(record: StudyRecord) -> list[str]:
     """The analysed benchmarks: the analysis' own list, else the evaluation's, less those with no data."""
     from mathxfer.eval.specs import resolve_suite
@@ -61,24 +111,28 @@ def _benchmarks(record: StudyRecord) -> list[str]:
 
 
 def task_groups(record: StudyRecord) -> dict[str, Group]:
+    """Each analysed task's group, the pairs' response tasks included."""
     if record.spec.analysis.texts == "micro":
         from mathxfer.analysis.texts import micro_tasks
 
         return micro_tasks()
     from mathxfer.groups import group_of
 
-    return {b: group_of(b) for b in _benchmarks(record)}
+    extra = [t for p in record.spec.analysis.pairs for t in (p.responses or {})]
+    return {b: group_of(b) for b in dict.fromkeys([*_benchmarks(record), *extra])}
 
 
 def latent_config(record: StudyRecord) -> LatentConfig:
     a = record.spec.analysis
     return LatentConfig(n_samples=a.n_samples, seed=a.seed, max_tokens=a.max_tokens,
-                        layers=tuple(a.layers) if a.layers else None, pooling=a.pooling,
-                        compare_pooling=a.compare_pooling, umap=a.umap)
+                        layers=tuple(a.layers) if a.layers else None, semantics=a.semantics, pooling=a.pooling,
+                        compare_semantics=a.compare_semantics, umap=a.umap)
 
 
 def token_config(record: StudyRecord) -> TokenConfig:
-    return TokenConfig(n_samples=record.spec.analysis.n_samples, max_tokens=record.spec.analysis.max_tokens)
+    a = record.spec.analysis
+    return TokenConfig(n_samples=a.n_samples, max_tokens=a.max_tokens, semantics=a.semantics,
+                       compare_semantics=a.compare_semantics)
 
 
 def latent_texts(record: StudyRecord) -> dict[str, list[str]]:
@@ -90,8 +144,8 @@ def latent_texts(record: StudyRecord) -> dict[str, list[str]]:
 
 def latent_for(record: StudyRecord, **config: Any) -> LatentResults:
     """The study's latent analysis; ``config`` overrides fields of its LatentConfig (e.g. ``umap=False``)."""
-    return latent_analysis(base_ref(record), tuned_refs(record), latent_texts(record), task_groups(record),
-                           dataclasses.replace(latent_config(record), **config))
+    return latent_over_bases(analysed(record), latent_texts(record), task_groups(record),
+                             dataclasses.replace(latent_config(record), **config))
 
 
 def _micro_samples(eval_path: str, n_samples: int) -> Samples:
@@ -114,7 +168,36 @@ def _micro_token_samples(record: StudyRecord, refs: list[ModelRef]) -> dict[str,
     return {m.label: _micro_samples(evals[(m.arm, m.seed)], record.spec.analysis.n_samples) for m in refs}
 
 
+def _pair_samples(record: StudyRecord, pair: ModelPair) -> Samples:
+    """A pair's released responses (the first ``n_samples`` of each file), else the tuned model's greedy
+    answers to the first prompts of each analysed task."""
+    a, data_dir = record.spec.analysis, record.spec.evaluation.data_dir
+    if pair.responses:
+        return {task: read_responses(responses_path(file, data_dir), a.n_samples)
+                for task, file in pair.responses.items()}
+    ref = pair_ref(pair)
+    if a.texts == "micro":
+        from mathxfer.analysis.token_analysis import generate_responses
+        from mathxfer.micro.grading import render
+
+        prompts = {t: [render(q) for q in qs] for t, qs in micro_texts(a.n_samples, a.seed).items()}
+        return {t: (ps, generate_responses(ref, ps, a.response_tokens)) for t, ps in prompts.items()}
+    texts = benchmark_prompts(_benchmarks(record), a.n_samples, 0, data_dir, a.limit, first=True)
+    return generated_samples(ref, texts, a.response_tokens)
+
+
+def _pairs_tokens(record: StudyRecord) -> TokenResults:
+    by_label = {p.label: p for p in record.spec.analysis.pairs}
+    groups, config = task_groups(record), token_config(record)
+    return tokens_over_bases([
+        token_analysis(base, refs, {r.label: _pair_samples(record, by_label[r.label]) for r in refs}, groups, config)
+        for base, refs in analysed(record)])
+
+
 def tokens_for(record: StudyRecord, refs: list[ModelRef] | None = None) -> TokenResults:
+    """The study's token analysis (of ``refs`` only, when given: the study's runs, not pairs)."""
+    if record.spec.analysis.pairs and refs is None:
+        return _pairs_tokens(record)
     refs = refs if refs is not None else tuned_refs(record)
     a = record.spec.analysis
     if a.texts == "micro":
@@ -125,7 +208,13 @@ def tokens_for(record: StudyRecord, refs: list[ModelRef] | None = None) -> Token
 
 
 def warm(record: StudyRecord, label: str) -> None:
-    """Compute and cache one model's share of both analyses (run side by side, one model per worker)."""
+    """Compute and cache one model's share of both analyses under every semantics they read (run side by side,
+    one model per worker). With ``analysis.pairs`` the base's share is every pair and the runs have none."""
+    if record.spec.analysis.pairs:
+        if label == BASE:
+            latent_for(record, umap=False)
+            tokens_for(record)
+        return
     from mathxfer.models import load_tokenizer
 
     base = base_ref(record)
@@ -133,13 +222,12 @@ def warm(record: StudyRecord, label: str) -> None:
     config = latent_config(record)
     texts = latent_texts(record)
     tokenizer = load_tokenizer(base.path, gguf_file=base.gguf_file)
-    hidden_by_task(ref, tokenizer, texts, config.hidden())
-    if config.compare_pooling:
-        hidden_by_task(ref, tokenizer, texts, config.hidden(config.other_pooling()))
+    for semantics in (config.semantics, *([config.other] if config.compare_semantics else [])):
+        hidden_by_task(ref, tokenizer, texts, config.hidden(semantics))
     if label != BASE:
         tokens_for(record, [ref])
 
 
 def labels(record: StudyRecord) -> list[str]:
     """Every model the analyses read, base first."""
-    return [BASE, *(m.label for m in tuned_refs(record))]
+    return [BASE, *(m.label for m in analysed_refs(record))]

@@ -2,8 +2,15 @@
 
 It names the base model, the arms (recipe names in ``recipes/<profile>/``), seeds and step budget, how
 every model is evaluated, how the latent and token analyses read them, the controls, and for GPU profiles
-the launcher. ``read_study`` checks it whole (unknown keys, wrong types, missing recipes) before anything
-trains; every error names the file and the key.
+the launcher. ``read_study`` checks it whole (unknown keys, wrong types, missing recipes, missing response
+files) before anything trains; every error names the file and the key.
+
+``analysis.pairs`` replaces the study's runs in the latent and token analyses by off-the-shelf (base, tuned)
+pairs, e.g. the paper's Qwen3-14B-Base against its released UniReason models (Table 6). A pair's
+``responses`` maps a task (a benchmark name such as ``IFEval``, or a micro family) to a JSONL file in the
+authors' released schema (one ``{"input": prompt, "output": response}`` per line); a relative path is read
+from the data dir (``evaluation.data_dir``, else $MATHXFER_DATA_DIR, else the offline benchmark copies),
+then from the repository root. Model paths are hub ids or local directories, as ``base_model``.
 """
 
 from __future__ import annotations
@@ -18,8 +25,8 @@ from typing import Any, Literal
 
 import yaml
 
-from mathxfer.errors import UsageError, read_yaml_mapping
-from mathxfer.paths import recipes_dir, repo_path
+from mathxfer.errors import UsageError, read_json_lines, read_yaml_mapping
+from mathxfer.paths import REPO_ROOT, recipes_dir, repo_path
 from mathxfer.train.recipes import STUDY_FILE
 
 
@@ -43,8 +50,21 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class ModelPair:
+    """An off-the-shelf (base, tuned) pair the latent and token analyses compare instead of the study's runs."""
+
+    label: str  # its name in every frame and chart
+    base: str  # the model it was tuned from: a hub id or a local directory
+    tuned: str
+    kind: Literal["RL", "SFT", "other"]
+    gguf_file: str | None = None  # a GGUF file inside the tuned directory
+    base_gguf_file: str | None = None  # a GGUF file inside the base directory
+    responses: dict[str, str] | None = None  # task -> released JSONL (input/output); None: greedy answers
+
+
+@dataclass(frozen=True)
 class Analysis:
-    """The latent- and token-space analyses of the study's models."""
+    """The latent- and token-space analyses of the study's models (or of ``pairs``)."""
 
     texts: Literal["micro", "benchmarks"] = "micro"  # micro families' held-out text, or the benchmarks' prompts
     benchmarks: str | None = None  # benchmarks: suite or names (None: the evaluation's suite)
@@ -54,10 +74,16 @@ class Analysis:
     max_tokens: int = 128  # tokens per text (latent) / response tokens scored per sample (tokens)
     response_tokens: int = 512  # benchmarks: greedy response budget of the token analysis
     layers: list[int] | None = None  # hidden_states indices (0: embeddings); None: all, as the paper
-    pooling: Literal["mean_with_pad", "masked_mean", "last"] = "mean_with_pad"
-    compare_pooling: bool = True  # also compute d* under the other mean pooling
+    semantics: Literal["official", "paper"] = "official"  # the authors' scripts, or the paper's text
+    compare_semantics: bool = True  # also compute the other semantics (a sensitivity table)
+    pooling: Literal["mean_with_pad", "masked_mean", "last"] | None = None  # None: the semantics' own
     umap: bool = True
     all_seeds: bool = True  # every seed of every arm (False: the first seed of each arm)
+    pairs: list[ModelPair] = field(default_factory=list)  # empty: the study's own runs
+
+    def __post_init__(self) -> None:  # a record's JSON holds the pairs as mappings
+        if any(isinstance(p, Mapping) for p in self.pairs):
+            object.__setattr__(self, "pairs", [ModelPair(**p) if isinstance(p, Mapping) else p for p in self.pairs])
 
 
 @dataclass(frozen=True)
@@ -121,6 +147,10 @@ def _type_name(tp: Any) -> str:
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
     if typing.get_origin(tp) is list:
         return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if typing.get_origin(tp) is dict:
+        return f"a mapping of {_type_name(typing.get_args(tp)[0])} to {_type_name(typing.get_args(tp)[1])}"
+    if dataclasses.is_dataclass(tp):
+        return f"a mapping of {', '.join(f.name for f in dataclasses.fields(tp))}"
     if tp is type(None):
         return "null"
     return getattr(tp, "__name__", str(tp))
@@ -147,6 +177,12 @@ def _convert(tp: Any, value: Any, key: str, source: str) -> Any:
         if not isinstance(value, list):
             raise StudyError(f"{source}: {key} must be {_type_name(tp)}, not {type(value).__name__} {value!r}")
         return [_convert(typing.get_args(tp)[0], v, f"{key}[{i}]", source) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise StudyError(f"{source}: {key} must be {_type_name(tp)}, not {type(value).__name__} {value!r}")
+        key_type, value_type = typing.get_args(tp)
+        return {_convert(key_type, k, f"{key} key {k!r}", source): _convert(value_type, v, f"{key}.{k}", source)
+                for k, v in value.items()}
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             raise StudyError(f"{source}: {key} must be a mapping of its settings, not {value!r}")
@@ -158,13 +194,19 @@ def _convert(tp: Any, value: Any, key: str, source: str) -> Any:
     return float(value) if tp is float else value
 
 
+# keys an older study file may still hold -> what replaced them
+RENAMED = {"analysis.compare_pooling": "analysis.compare_semantics (the official and paper semantics, each with "
+                                       "its own pooling; analysis.pooling overrides both)"}
+
+
 def _build(cls: type, raw: Mapping[str, Any], source: str, prefix: str = "") -> Any:
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls) if f.name != "source"]
     unknown = sorted(set(raw) - set(names))
     if unknown:
+        renamed = "".join(f"; {prefix + k} is replaced by {RENAMED[prefix + k]}" for k in unknown if prefix + k in RENAMED)
         raise StudyError(f"{source}: unknown key(s) {', '.join(prefix + k for k in unknown)}; "
-                         f"the keys{' of ' + prefix.rstrip('.') if prefix else ''} are: {', '.join(names)}")
+                         f"the keys{' of ' + prefix.rstrip('.') if prefix else ''} are: {', '.join(names)}{renamed}")
     required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
                 and f.default_factory is dataclasses.MISSING]
     missing = [k for k in required if k not in raw]
@@ -209,6 +251,82 @@ def _check(spec: StudySpec, source: str) -> None:
                 raise StudyError(f"{source}: {key}: {err}") from None
     if spec.launcher is not None and not repo_path(spec.launcher.config_file).is_file():
         raise StudyError(f"{source}: launcher.config_file {spec.launcher.config_file!r} does not exist")
+    _check_pairs(spec, source)
+
+
+def data_root(data_dir: str | None) -> Path:
+    """Where a relative responses path is read first: the data dir, else the offline benchmark copies."""
+    from mathxfer.eval.data import default_data_dir
+    from mathxfer.eval.testdata import benchmarks_dir
+
+    return default_data_dir(data_dir) or benchmarks_dir()
+
+
+def responses_path(path: str, data_dir: str | None) -> Path:
+    """A pair's responses file: absolute, else under the data dir, else under the repository root."""
+    given = Path(path).expanduser()
+    if given.is_absolute():
+        return given
+    in_data = data_root(data_dir) / given
+    return in_data if in_data.is_file() or not repo_path(given).is_file() else repo_path(given)
+
+
+RESPONSES_FIX = "one JSON object per line with string keys 'input' (the prompt) and 'output' (the response)"
+
+
+def read_responses(path: Path, n: int) -> tuple[list[str], list[str]]:
+    """The first ``n`` (prompt, response) pairs of a released responses file, or StudyError naming the line."""
+    from mathxfer.errors import DamagedFile
+
+    try:
+        rows = read_json_lines(path, RESPONSES_FIX)
+    except DamagedFile as err:
+        raise StudyError(str(err)) from err
+    prompts, responses = [], []
+    for number, row in enumerate(rows[:n], 1):
+        if not (isinstance(row, dict) and isinstance(row.get("input"), str) and isinstance(row.get("output"), str)):
+            shown = sorted(row) if isinstance(row, dict) else type(row).__name__
+            raise StudyError(f"{path}: record {number} is not a released response ({shown}); each line must be "
+                             + RESPONSES_FIX)
+        prompts.append(row["input"])
+        responses.append(row["output"])
+    if not prompts:
+        raise StudyError(f"{path}: no responses; each line must be {RESPONSES_FIX}")
+    return prompts, responses
+
+
+def analysis_tasks(texts: str) -> tuple[str, ...]:
+    """The task names a responses mapping may use: the paper's benchmarks, or the micro families."""
+    if texts == "micro":
+        from mathxfer.micro.world import FAMILIES
+
+        return tuple(FAMILIES)
+    from mathxfer.groups import BENCHMARKS
+
+    return BENCHMARKS
+
+
+def _check_pairs(spec: StudySpec, source: str) -> None:
+    """Labels unique and not the base's, each responses task known and its file readable."""
+    pairs, analysis = spec.analysis.pairs, spec.analysis
+    labels = [p.label for p in pairs]
+    if len(set(labels)) != len(labels):
+        raise StudyError(f"{source}: analysis.pairs lists a label twice: {labels}")
+    for i, pair in enumerate(pairs):
+        key = f"analysis.pairs[{i}]"
+        if not pair.label.strip() or pair.label == "base":
+            raise StudyError(f"{source}: {key}.label {pair.label!r} cannot name a tuned model; pick another label")
+        tasks = analysis_tasks(analysis.texts)
+        for task, file in (pair.responses or {}).items():
+            if task not in tasks:
+                raise StudyError(f"{source}: {key}.responses.{task}: not a task of analysis.texts "
+                                 f"{analysis.texts!r}; the tasks are: {', '.join(tasks)}")
+            path = responses_path(file, spec.evaluation.data_dir)
+            if not path.is_file():
+                raise StudyError(f"{source}: {key}.responses.{task}: no such file {file!r} (looked in "
+                                 f"{data_root(spec.evaluation.data_dir)} and {REPO_ROOT}); give an absolute "
+                                 "path or one relative to the data dir")
+            read_responses(path, analysis.n_samples)
 
 
 def study_path(profile: str) -> Path:

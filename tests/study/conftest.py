@@ -1,7 +1,9 @@
-"""Two real studies at toy size, each built once per session with results in a private folder:
-a micro study (a tiny micro base, two arms, two seeds, two steps, the learning-rate control) and a
+"""Three real studies at toy size, each built once per session with results in a private folder:
+a micro study (a tiny micro base, two arms, two seeds, two steps, the learning-rate control), a
 real-model study (a tiny Llama built from a config, the smol recipes, the 12-benchmark engine with
-limit 2 on the local benchmark copies). One thread."""
+limit 2 on the local benchmark copies) and a pairs study (one smol arm on IFEval, whose analyses compare
+two off-the-shelf pairs of tiny Llamas instead: one on the authors' released UniReason-RL IFEval responses,
+one on its own greedy answers, each against its own base). One thread."""
 
 from __future__ import annotations
 
@@ -21,8 +23,13 @@ MICRO = {"profile": "micro", "arms": ["sft-think", "grpo"], "seeds": [0, 1], "st
 REAL = {"profile": "smol", "arms": ["sft", "grpo"], "seeds": [0], "steps": 1, "workers": 2,
         "evaluation": {"kind": "benchmarks", "suite": "paper", "limit": 2, "max_new_tokens": 8, "batch_size": 4},
         "analysis": {"texts": "benchmarks", "n_samples": 2, "max_tokens": 16, "response_tokens": 8,
-                     "umap": False, "compare_pooling": False},
+                     "umap": False, "compare_semantics": False},
         "controls": {"learning_rate": None}}
+PAIRS = {"profile": "smol", "arms": ["sft"], "seeds": [0], "steps": 1, "workers": 1,
+         "evaluation": {"kind": "benchmarks", "suite": "IFEval", "limit": 2, "max_new_tokens": 8, "batch_size": 4},
+         "analysis": {"texts": "benchmarks", "n_samples": 2, "max_tokens": 16, "response_tokens": 8, "umap": False},
+         "controls": {"learning_rate": None}}
+RELEASED_IFEVAL = "paper_model_outputs/UniReason-RL_ifeval.jsonl"  # under the data dir
 
 
 def write_study(path: Path, fields: dict) -> Path:
@@ -71,6 +78,46 @@ def real_study(tmp_path_factory):
         model.save_pretrained(root / "base")
         tok.save_pretrained(root / "base")
         record = _run(root, {**REAL, "base_model": str(root / "base")})
+    yield record, root
+
+
+def perturbed(model, seed: int, scale: float = 0.05):
+    """A copy of ``model`` with every weight moved by Gaussian noise: a "tuned" model on the same tokenizer."""
+    import copy
+
+    out = copy.deepcopy(model)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in out.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=generator))
+    return out
+
+
+@pytest.fixture(scope="session")
+def pairs_study(tmp_path_factory):
+    """The pairs study: tiny-RL (tuned from base-a, on the first 2 released IFEval responses) and tiny-SFT
+    (tuned from base-b, answering the IFEval prompts itself)."""
+    from eval.conftest import tiny_model_and_tokenizer
+
+    if not (benchmarks_dir() / RELEASED_IFEVAL).is_file():
+        pytest.skip(f"the released responses {RELEASED_IFEVAL} are not under {benchmarks_dir()}")
+    root = tmp_path_factory.mktemp("pairs-study")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATHXFER_RESULTS", str(root / "results"))
+        mp.setenv("MATHXFER_DATA_DIR", str(benchmarks_dir()))
+        mp.setenv("OMP_NUM_THREADS", "1")
+        model, tok = tiny_model_and_tokenizer()
+        for name, weights in (("base-a", model), ("tuned-a", perturbed(model, 1)), ("base-b", perturbed(model, 2)),
+                              ("tuned-b", perturbed(model, 3))):
+            weights.save_pretrained(root / name)
+            tok.save_pretrained(root / name)
+        lines = (benchmarks_dir() / RELEASED_IFEVAL).read_text().splitlines(keepends=True)[:2]
+        (root / "ifeval-2.jsonl").write_text("".join(lines))
+        pairs = [{"label": "tiny-RL", "base": str(root / "base-a"), "tuned": str(root / "tuned-a"), "kind": "RL",
+                  "responses": {"IFEval": str(root / "ifeval-2.jsonl")}},
+                 {"label": "tiny-SFT", "base": str(root / "base-b"), "tuned": str(root / "tuned-b"), "kind": "SFT"}]
+        fields = {**PAIRS, "base_model": str(root / "base-a"), "analysis": {**PAIRS["analysis"], "pairs": pairs}}
+        record = _run(root, fields)
     yield record, root
 
 

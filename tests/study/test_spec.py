@@ -3,6 +3,7 @@ messages that name the file and the key, before anything trains; the dry run pla
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -49,10 +50,16 @@ def test_the_key_follows_what_changes_results():
     spec = read_study(profile="micro")
     key = study_key(spec, plan_study(spec))
     assert study_key(*(lambda s: (s, plan_study(s)))(read_study(profile="micro", overrides={"workers": 1}))) == key
-    for change in ({"seeds": [0]}, {"evaluation.eval_n": 50}, {"analysis.n_samples": 10}, {"steps": 5}):
+    for change in ({"seeds": [0]}, {"evaluation.eval_n": 50}, {"analysis.n_samples": 10}, {"steps": 5},
+                   {"analysis.semantics": "paper"}, {"analysis.compare_semantics": False},
+                   {"analysis.pairs": [{"label": "x", "base": "a", "tuned": "b", "kind": "RL"}]}):
         other = read_study(profile="micro", overrides=change)
         assert study_key(other, plan_study(other)) != key, change
 
+
+PAIR = {"label": "UniReason-RL", "base": "Qwen/Qwen3-14B-Base", "tuned": "ReasoningTransferability/UniReason-Qwen3-14B-RL",
+        "kind": "RL"}
+RELEASED = "paper_model_outputs/UniReason-RL_ifeval.jsonl"  # relative to the data dir
 
 BAD = [
     ({"colour": "red"}, "unknown key(s) colour; the keys are: profile, base_model"),
@@ -65,7 +72,22 @@ BAD = [
     ({"workers": True}, "workers must be int, not bool True"),
     ({"evaluation": {"kind": "exam"}}, "evaluation.kind must be 'micro' or 'benchmarks', not 'exam'"),
     ({"evaluation": {"kind": "benchmarks", "suite": "mathz"}}, "evaluation.suite: unknown benchmark(s)"),
-    ({"analysis": {"pooling": "max"}}, "analysis.pooling must be 'mean_with_pad' or 'masked_mean' or 'last'"),
+    ({"analysis": {"pooling": "max"}}, "analysis.pooling must be 'mean_with_pad' or 'masked_mean' or 'last' or null"),
+    ({"analysis": {"semantics": "both"}}, "analysis.semantics must be 'official' or 'paper', not 'both'"),
+    # an older study file's key: named, with what replaced it
+    ({"analysis": {"compare_pooling": True}}, "unknown key(s) analysis.compare_pooling; the keys of analysis are: "),
+    ({"analysis": {"compare_pooling": True}}, "analysis.compare_pooling is replaced by analysis.compare_semantics"),
+    ({"analysis": {"pairs": [{"label": "x", "base": "a", "tuned": "b"}]}}, "missing key(s) analysis.pairs[0].kind"),
+    ({"analysis": {"pairs": [{**PAIR, "kind": "DPO"}]}}, "analysis.pairs[0].kind must be 'RL' or 'SFT' or 'other'"),
+    ({"analysis": {"pairs": [{**PAIR, "colour": 1}]}}, "unknown key(s) analysis.pairs[0].colour"),
+    ({"analysis": {"pairs": [PAIR, PAIR]}}, "analysis.pairs lists a label twice"),
+    ({"analysis": {"pairs": [{**PAIR, "label": "base"}]}}, "analysis.pairs[0].label 'base' cannot name a tuned model"),
+    ({"analysis": {"pairs": [{**PAIR, "responses": {"add": "nowhere.jsonl"}}]}},  # a micro family's responses
+     "analysis.pairs[0].responses.add: no such file 'nowhere.jsonl'"),
+    ({"analysis": {"pairs": [{**PAIR, "responses": {"IFEvil": RELEASED}}]}},
+     "analysis.pairs[0].responses.IFEvil: not a task of analysis.texts 'micro'"),
+    ({"analysis": {"pairs": [{**PAIR, "responses": ["IFEval"]}]}},
+     "analysis.pairs[0].responses must be a mapping of str to str or null"),
     ({"controls": {"learning_rate": 0}}, "controls.learning_rate must be positive"),
     ({"launcher": {"config_file": "nowhere.yaml"}}, "launcher.config_file 'nowhere.yaml' does not exist"),
 ]
@@ -81,6 +103,43 @@ def test_bad_study_files_name_the_file_and_key(tmp_path, change, message):
     with pytest.raises(StudyError) as err:
         read_study(path)
     assert str(path) in str(err.value) and message in str(err.value)
+
+
+def _released_copy(tmp_path, lines: list[str]) -> str:
+    path = tmp_path / "responses.jsonl"
+    path.write_text("".join(line + "\n" for line in lines))
+    return str(path)
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    (['{"input": "p", "output": "r"}', "{broken"], "responses.jsonl:2: damaged (not valid JSON"),
+    (['{"input": "p", "response": "r"}'], "responses.jsonl: record 1 is not a released response (['input', 'response'])"),
+    ([], "responses.jsonl: no responses"),
+])
+def test_a_bad_responses_file_is_named_before_anything_runs(tmp_path, lines, message):
+    pair = {**PAIR, "responses": {"IFEval": _released_copy(tmp_path, lines)}}
+    with pytest.raises(StudyError) as err:
+        read_study(profile="smol", overrides={"analysis.pairs": [pair]})
+    assert message in str(err.value)
+
+
+def test_pairs_read_released_responses_relative_to_the_data_dir(monkeypatch):
+    from mathxfer.eval.testdata import benchmarks_dir
+    from mathxfer.study.spec import read_responses, responses_path
+
+    if not (benchmarks_dir() / RELEASED).is_file():
+        pytest.skip(f"no {RELEASED} under {benchmarks_dir()}")
+    spec = read_study(profile="smol", overrides={"analysis.pairs": [{**PAIR, "responses": {"IFEval": RELEASED}}]})
+    (pair,) = spec.analysis.pairs
+    assert (pair.label, pair.kind, pair.responses) == ("UniReason-RL", "RL", {"IFEval": RELEASED})
+    path = responses_path(RELEASED, spec.evaluation.data_dir)
+    assert path == benchmarks_dir() / RELEASED
+    prompts, responses = read_responses(path, 3)
+    assert len(prompts) == len(responses) == 3 and prompts[0].startswith("<|im_start|>user\n")
+    # the record stores the pairs as mappings; reading them back gives the same spec
+    from mathxfer.study.spec import Analysis
+
+    assert Analysis(**dataclasses.asdict(spec.analysis)) == spec.analysis
 
 
 @pytest.mark.parametrize(("items", "message"), [

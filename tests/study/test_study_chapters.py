@@ -22,6 +22,14 @@ def _forbid(*_args, **_kwargs):
     raise AssertionError("recomputed although the result is cached")
 
 
+def _with_analysis(record, **fields):
+    """The record with its study's analysis settings changed (in memory)."""
+    import dataclasses
+
+    spec = dataclasses.replace(record.spec, analysis=dataclasses.replace(record.spec.analysis, **fields))
+    return dataclasses.replace(record, spec=spec)
+
+
 def _execute(name: str, record, tmp_path: Path) -> Path:
     out = tmp_path / f"{name}.ipynb"
     papermill.execute_notebook(str(REPO_ROOT / "notebooks" / f"{name}.ipynb"), str(out),
@@ -100,11 +108,19 @@ def test_micro_analyses_are_cached_by_the_study(micro_study, in_results, monkeyp
     refs.cached_model.cache_clear()
     monkeypatch.setattr(hidden, "_forward_chunk", _forbid)  # the study stage computed every hidden state
     monkeypatch.setattr(tokens, "_final_hidden", _forbid)  # and every token score
-    latent = analyses.latent_for(record)
+    latent = analyses.latent_for(record)  # both semantics' hidden states were cached by the study
     assert sorted(set(latent.d_star.model)) == ["grpo s0", "grpo s1", "sft-think s0", "sft-think s1"]
     assert latent.umap is not None and set(latent.umap.group) == {"math", "other", "non"}
-    scored = analyses.tokens_for(record)
+    assert latent.config.semantics == "official"  # the study file's default
+    assert (latent.semantics["d_star_official"] == latent.semantics.merge(latent.d_star)["d_star"]).all()
+    assert (latent.semantics["d_star_paper"] != latent.semantics["d_star_official"]).any()  # pads matter
+    assert len(latent.sign) == len(latent.d_star) and latent.sign["d_star_scores"].notna().all()
+    scored = analyses.tokens_for(record)  # and both semantics' token scores
     assert scored.summary.n_samples.le(8).all() and set(scored.summary.group) == {"math", "other", "non"}
+    assert len(scored.semantics) == len(scored.summary)
+    # the official semantics drops a micro answer's first token: fewer tokens scored than under paper
+    paper = analyses.tokens_for(_with_analysis(record, semantics="paper", compare_semantics=False)).summary
+    assert paper.n_tokens.sum() > scored.summary.n_tokens.sum()
 
 
 def test_real_record_holds_the_paper_groups(real_study):
@@ -131,10 +147,18 @@ def test_real_tables_hold_the_paper_groups(real_study):
 
 
 # every chapter that reads a study, on both records; what each page must show beyond its provenance line
-CHAPTER_CASES = [("micro_study", "micro", ()), ("micro_study", "latent", ()), ("micro_study", "tokens", ()),
+# the latent and token pages: the main semantics, named from the record, then both semantics and both sign rules
+LATENT_MICRO = ("computed under the **`official`** semantics", "d_star_official", "d_star_paper",
+                "Switching from `official` to `paper` changes d* by a median of", "SFT-vs-RL ordering",
+                "d_star_loadings", "d_star_scores", "Switching to the rule of scikit-learn before 1.5")
+TOKENS_MICRO = ("computed under the **`official`** semantics", "kl_sampled_official", "kl_sampled_paper",
+                "rank_shift_paper", "**Sampled-token KL.** Switching from `official` to `paper`", "**Exact KL.**")
+NOT_COMPARED = "the other semantics was not computed (`analysis.compare_semantics` is false)"
+CHAPTER_CASES = [("micro_study", "micro", ()), ("micro_study", "latent", LATENT_MICRO),
+                 ("micro_study", "tokens", TOKENS_MICRO),
                  ("micro_study", "controlled", ("Math reasoning (avg)", "Each SFT arm again at lr 1e-04", "3e-04",
                                                 "TI_other")),
-                 ("real_study", "latent", ()), ("real_study", "tokens", ()),
+                 ("real_study", "latent", (NOT_COMPARED, "d_star_scores")), ("real_study", "tokens", (NOT_COMPARED,)),
                  ("real_study", "controlled", ("MATH500", "Other reasoning (avg)", "paper's 18 reported pairs")),
                  # the landing page: every claim for every profile, linked to its chapter; only this study has a record
                  ("micro_study", "index", ('href="controlled.html"', "study `micro-", "no smol study record")),
