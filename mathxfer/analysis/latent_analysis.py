@@ -63,6 +63,7 @@ class LatentResults:
     umap: pd.DataFrame | None  # group, model, item, x, y
     config: LatentConfig
     models: list[ModelRef] = field(default_factory=list)
+    bases: dict[str, str] = field(default_factory=dict)  # tuned label -> the path of the base it is compared with
 
 
 def hidden_by_task(ref: ModelRef, tokenizer: PreTrainedTokenizerBase, texts: Mapping[str, Sequence[str]],
@@ -121,7 +122,8 @@ def latent_analysis(base: ModelRef, models: Sequence[ModelRef], texts: Mapping[s
         feats = umap_features({base.label: base_states, **{k: v for k, v in states.items() if k in shown}},
                               groups, config.umap_layer)  # one cloud per arm (its first seed) stays readable
         coords = umap_by_group(feats, config=config.umap_config)
-    return LatentResults(points, d_star, by_semantics, by_sign, coords, config, list(models))
+    return LatentResults(points, d_star, by_semantics, by_sign, coords, config, list(models),
+                         {m.label: base.path for m in models})
 
 
 def latent_over_bases(bases: Sequence[tuple[ModelRef, Sequence[ModelRef]]], texts: Mapping[str, Sequence[str]],
@@ -141,7 +143,7 @@ def latent_over_bases(bases: Sequence[tuple[ModelRef, Sequence[ModelRef]]], text
 
     return LatentResults(joined([p.points for p in parts]), joined([p.d_star for p in parts]),
                          joined([p.semantics for p in parts]), joined([p.sign for p in parts]), parts[0].umap,
-                         config, [m for p in parts for m in p.models])
+                         config, [m for p in parts for m in p.models], {k: v for p in parts for k, v in p.bases.items()})
 
 
 def latent_from_benchmarks(base: ModelRef, models: Sequence[ModelRef], benchmarks: Sequence[str],
@@ -158,7 +160,10 @@ def latent_table(latent: LatentResults, profile: str = "micro") -> pd.DataFrame:
     ours = ours.assign(source=f"ours ({profile}, {int(ours.n_seeds.max())} seed(s))", model=ours["arm"])
     paper = paper_group_means().rename(columns={"base_model": "base"})
     cols = ["source", "model", "kind", "math", "other", "non"]
-    return pd.concat([ours.assign(base="our base")[[*cols, "base"]],
+    ours = ours.reindex(columns=[*ours.columns, *(g for g in cols if g not in ours.columns)])  # groups not analysed
+    bases = {m: Path(b).name for m, b in latent.bases.items()}
+    ours["base"] = ours["model"].map(bases) if len(set(bases.values())) > 1 else "our base"
+    return pd.concat([ours[[*cols, "base"]],
                       paper.assign(kind=paper["model"].map(_paper_kind))[[*cols, "base"]]],
                      ignore_index=True).round(2)
 

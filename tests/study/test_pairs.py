@@ -11,7 +11,7 @@ import papermill
 import pytest
 
 from mathxfer.analysis import hidden, refs, tokens
-from mathxfer.analysis.latent_analysis import d_star_frames, hidden_by_task
+from mathxfer.analysis.latent_analysis import d_star_frames, hidden_by_task, latent_table
 from mathxfer.analysis.refs import ModelRef
 from mathxfer.analysis.tokens import score_responses, summarize
 from mathxfer.book import claims
@@ -70,6 +70,9 @@ def test_the_latent_frames_hold_each_pair_against_its_own_base(cached_only):
         assert sorted(frame.model) == ["tiny-RL", "tiny-SFT"]
         assert frame[columns].map(math.isfinite).all().all()
     assert latent.semantics.set_index("model").loc["tiny-RL", "d_star_official"] == d_star.loc["tiny-RL", "d_star"]
+    ours = latent_table(latent, "smol").query("source.str.startswith('ours')")  # Table 6's layout: each base named
+    assert dict(zip(ours.model, ours.base)) == {"tiny-RL": "base-a", "tiny-SFT": "base-b"}
+    assert ours["non"].notna().all() and ours["math"].isna().all()  # only IFEval (non-reasoning) was analysed
 
 
 def test_the_token_frames_hold_the_pairs_kl_on_its_released_responses(cached_only):
