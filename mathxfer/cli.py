@@ -1,7 +1,8 @@
 """The `mathxfer` command.
 
     mathxfer study [--profile P | --study FILE] [--set KEY=VALUE] [--arm A] [--seed S] [--dry-run]
-    mathxfer book [--profile micro|smol|paper] [--study FILE] [--only CHAPTER ...] [-p KEY=VALUE ...]
+                   [--emit-slurm DIR] [--results DIR]
+    mathxfer book [--profile micro|smol|paper] [--study FILE] [--only CHAPTER ...] [-p KEY=VALUE ...] [--results DIR]
     mathxfer check-links [DIR | --profile P]
     mathxfer survey ti [--reading pooled|literal|v1] [--scores FILE] [--extra FILE ...]
     mathxfer analyze latent --base B --tuned T [T2 ...] (--benchmarks NAMES | --texts FILE) [--semantics S] [--format F]
@@ -35,8 +36,11 @@ def parse_parameter(text: str) -> tuple[str, Any]:
 
 
 def _study_spec(args: argparse.Namespace) -> Any:
+    from mathxfer.paths import use_results_dir
     from mathxfer.study import parse_set, read_study
 
+    if args.results:  # before anything reads the store: every run folder and record is found under it
+        use_results_dir(args.results)
     if args.study and args.profile:
         raise UsageError("pass --profile or --study, not both (a study file names its own profile)")
     return read_study(args.study, None if args.study else (args.profile or DEFAULT_PROFILE), parse_set(args.set))
@@ -53,6 +57,8 @@ def _study(args: argparse.Namespace) -> int:
     for seed in args.seed:
         if seed not in spec.seeds:
             raise UsageError(f"--seed {seed} is not a seed of {spec.source}; its seeds are: {spec.seeds}")
+    if args.emit_slurm:
+        return _emit_slurm(spec, args)
     if args.dry_run:
         runs = [r for r in plan_study(spec) if (not args.arm or r.arm in args.arm)
                 and (not args.seed or r.seed in args.seed)]
@@ -61,6 +67,19 @@ def _study(args: argparse.Namespace) -> int:
     record = run_study(spec, arms=args.arm or None, seeds=args.seed or None)
     if record is not None:
         print(record.path)
+    return 0
+
+
+def _emit_slurm(spec: Any, args: argparse.Namespace) -> int:
+    from mathxfer.study.slurm import emit_slurm
+
+    if args.arm or args.seed or args.dry_run:
+        raise UsageError("--emit-slurm writes every run's script and trains nothing; drop --arm, --seed and --dry-run")
+    emitted = emit_slurm(spec, args.emit_slurm)
+    for run, path in emitted.runs:
+        print(f"{path}\t{run.label}")
+    print(f"{emitted.record}\tevaluation and study record {emitted.key}")
+    print(f"submit them all: bash {emitted.submit}  (see {emitted.index})")
     return 0
 
 
@@ -136,6 +155,10 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+RESULTS_HELP = ("the results store (default results/, or $MATHXFER_RESULTS): e.g. a folder of runs copied back "
+                "from a cluster; runs are found by their keyed folder names")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mathxfer", description="Does math reasoning transfer? "
                                      "An executable reproduction of arXiv 2507.00432.")
@@ -151,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                       help="override a chapter parameter; VALUE is YAML (e.g. -p extra_results='[a.json]')")
     book.add_argument("--quiet", action="store_true", help="no per-cell progress bars")
+    book.add_argument("--results", metavar="DIR", help=RESULTS_HELP)
     book.set_defaults(func=_book)
 
     links = sub.add_parser("check-links", help="check every internal link and #fragment of a built book "
@@ -185,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--seed", action="append", default=[], type=int, help="train only this seed now (repeatable)")
     study.add_argument("--dry-run", action="store_true", help="print the plan: each run's resolved TRL config, "
                        "whether it is reused, and the launch command; trains nothing")
+    study.add_argument("--emit-slurm", metavar="DIR", help="write a SLURM batch script per run (multi-node "
+                       "accelerate launch), one for the evaluation and record step, and submit_all.sh into DIR; "
+                       "trains nothing (launcher profiles, e.g. paper)")
+    study.add_argument("--results", metavar="DIR", help=RESULTS_HELP)
     study.set_defaults(func=_study)
 
     trainer = sub.add_parser("train", help="post-train one arm from a recipe (TRL); reused when finished, "

@@ -10,6 +10,11 @@ Results (not committed) live under ``results_dir()``, one subfolder per kind, ea
     hidden/ tokens/ umap/ responses/  analysis caches
     onpolicy/                         rejection samples of on-policy SFT, shared by runs that differ only in training
     file_hashes.json                  memo of file hashes behind model identities
+
+The store is ``results/`` in the repository unless ``$MATHXFER_RESULTS`` names another folder; ``--results DIR``
+(``use_results_dir``) sets that variable, so worker processes, ``accelerate launch`` and notebook kernels all
+read the same store. Records inside it name their files relative to the store (``results_relative`` /
+``in_results``), so a store copied from a cluster or moved elsewhere still reads.
 """
 
 from __future__ import annotations
@@ -34,9 +39,40 @@ def recipes_dir() -> Path:
     return REPO_ROOT / "recipes"
 
 
+RESULTS_ENV = "MATHXFER_RESULTS"
+
+
 def results_dir() -> Path:
     """Computed results (evaluations, training runs), keyed by configuration; not committed."""
-    return Path(os.environ.get("MATHXFER_RESULTS", REPO_ROOT / "results"))
+    return Path(os.environ.get(RESULTS_ENV, REPO_ROOT / "results"))
+
+
+def use_results_dir(path: str | Path) -> Path:
+    """Make ``path`` the results store of this process and of every process it starts, through the one
+    override ``results_dir`` reads; returns it, absolute. A path that is a file is refused."""
+    from mathxfer.errors import UsageError
+
+    root = Path(path).expanduser().resolve()
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"--results {path}: {root} is a file, not a folder; give the results folder "
+                         "(the one holding train/, eval/, study/)")
+    os.environ[RESULTS_ENV] = str(root)
+    return root
+
+
+def results_relative(path: str | Path) -> str:
+    """How a record stores a file: relative to the results store when inside it (so the store can move),
+    else as given (a hub id, a base model outside the store)."""
+    try:
+        return str(Path(path).resolve().relative_to(results_dir().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def in_results(stored: str) -> str:
+    """A path a record stored with ``results_relative``, under the current results store; an absolute path
+    (an older record, a file outside the store) as stored."""
+    return stored if Path(stored).is_absolute() else str(results_dir() / stored)
 
 
 def train_dir(profile: str) -> Path:

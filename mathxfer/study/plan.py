@@ -88,6 +88,10 @@ class PlannedRun:
                 "onpolicy_max_new_tokens", 48) * 0.3
         return trained
 
+    def job_name(self, profile: str) -> str:
+        """The run's name in file names (its log, its SLURM script): profile, arm, variant and seed."""
+        return f"{profile}-{self.arm}-{self.variant}-seed{self.seed}".replace("=", "")
+
     def train_command(self, profile: str) -> list[str]:
         """``mathxfer train`` with exactly this run's recipe overrides."""
         command = ["-m", "mathxfer", "train", "--profile", profile, "--recipe", self.arm, "--seed", str(self.seed)]
@@ -139,14 +143,19 @@ def _recipe_method(spec: StudySpec, arm: str) -> str:
     return str(read_recipe(recipe_path(spec.profile, arm))["method"])
 
 
-def launch_command(spec: StudySpec, run: PlannedRun) -> str:
-    """The ``accelerate launch`` line that trains ``run`` on a GPU node (launcher profiles)."""
+def launcher_options(spec: StudySpec) -> list[str]:
+    """``accelerate launch``'s options for the study's launcher: its config file, the processes of every
+    machine together, and the machines (launcher profiles only)."""
     if spec.launcher is None:
         raise ValueError(f"the {spec.profile} study has no launcher; its runs train in local workers")
-    lead = ["accelerate", "launch", "--config_file", spec.launcher.config_file,
+    return ["--config_file", spec.launcher.config_file,
             "--num_processes", str(spec.launcher.num_processes * spec.launcher.num_machines),
             "--num_machines", str(spec.launcher.num_machines)]
-    return shlex.join([*lead, *run.train_command(spec.profile)])
+
+
+def launch_command(spec: StudySpec, run: PlannedRun) -> str:
+    """The ``accelerate launch`` line that trains ``run`` on a GPU node (launcher profiles)."""
+    return shlex.join(["accelerate", "launch", *launcher_options(spec), *run.train_command(spec.profile)])
 
 
 def study_key(spec: StudySpec, runs: list[PlannedRun]) -> str:

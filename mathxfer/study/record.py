@@ -4,12 +4,18 @@ run is trained and evaluated; the chapters read it and nothing else.
 It holds the resolved study, the tasks with their groups, the base and, for each run, its arm, seed, variant,
 method kind, model path, metrics path and evaluation path with the scores, plus provenance. ``load_record``
 finds the record of a study file by its key and verifies what it points at before anything is shown.
+
+Every file the record names inside the results store is stored relative to it and read back under the
+current store (``mathxfer.paths.in_results``): runs are found by their folder names (their keys), so a store
+trained on a cluster and copied here, or moved, still verifies. The study file is stored relative to the
+repository when it is one of its files.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +24,7 @@ import pandas as pd
 
 from mathxfer.errors import DamagedFile, damaged, read_json, read_json_lines
 from mathxfer.groups import Group
-from mathxfer.paths import study_dir
+from mathxfer.paths import REPO_ROOT, in_results, results_relative, study_dir
 from mathxfer.study.spec import (Analysis, Controls, Evaluation, Launcher, StudyError, StudySpec, read_study,
                                  study_path)
 
@@ -116,9 +122,10 @@ class StudyRecord:
 
     # ---- storage -----------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "key": self.key, "study": self.spec.as_dict(), "source": self.spec.source,
-                "groups": self.groups, "base": self.base, "runs": [dataclasses.asdict(r) for r in self.runs],
-                "provenance": self.provenance}
+        runs = [_relocated(dataclasses.asdict(r), RUN_FILES, results_relative) for r in self.runs]
+        base = _relocated(self.base, BASE_FILES, results_relative)
+        return {"schema": SCHEMA, "key": self.key, "study": self.spec.as_dict(), "source": _stored_source(self.spec),
+                "groups": self.groups, "base": base, "runs": runs, "provenance": self.provenance}
 
     @classmethod
     def from_json(cls, payload: dict[str, Any], path: str = "") -> StudyRecord:
@@ -130,9 +137,30 @@ class StudyRecord:
         for name, cls_ in nested.items():
             if study.get(name) is not None:
                 study[name] = cls_(**study[name])
-        spec = StudySpec(**study, source=payload.get("source", ""))
-        return cls(payload["key"], spec, dict(payload["groups"]), payload["base"],
-                   [RunEntry(**r) for r in payload["runs"]], payload.get("provenance", {}), path)
+        source = payload.get("source", "")
+        spec = StudySpec(**study, source=str(REPO_ROOT / source) if source and not Path(source).is_absolute()
+                         else source)
+        base = _relocated(payload["base"], BASE_FILES, in_results)
+        runs = [RunEntry(**_relocated(r, RUN_FILES, in_results)) for r in payload["runs"]]
+        return cls(payload["key"], spec, dict(payload["groups"]), base, runs, payload.get("provenance", {}), path)
+
+
+RUN_FILES = ("output_dir", "model_path", "metrics_path", "eval_path")  # a run's files, all in the results store
+BASE_FILES = ("eval_path",)  # the base's evaluation; its model is the study's base_model, stored as given
+
+
+def _relocated(entry: dict[str, Any], files: tuple[str, ...], move: Callable[[str], str]) -> dict[str, Any]:
+    return {**entry, **{k: move(entry[k]) for k in files if k in entry}}
+
+
+def _stored_source(spec: StudySpec) -> str:
+    """The study file as the record names it: repository-relative when it is the repository's own."""
+    if not spec.source:
+        return ""
+    try:
+        return str(Path(spec.source).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return spec.source
 
 
 def record_path(key: str) -> Path:

@@ -17,11 +17,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any, TextIO
 
 from mathxfer.paths import REPO_ROOT, logs_dir
 from mathxfer.provenance import provenance, write_json_atomic
-from mathxfer.study.plan import MAIN, PlannedRun, launch_command, plan_study, sample_providers, study_key
+from mathxfer.study.plan import (MAIN, PlannedRun, launch_command, launcher_options, plan_study, sample_providers,
+                                 study_key)
 from mathxfer.study.evaluation import task_groups
 from mathxfer.study.record import RunEntry, StudyRecord, record_path
 from mathxfer.study.spec import StudySpec
@@ -83,7 +85,7 @@ def base_job(spec: StudySpec) -> dict[str, Any]:
 
 def run_job(spec: StudySpec, run: PlannedRun) -> tuple[RunEntry, float]:
     """Train (or reuse) one run and evaluate it, in a worker; returns its entry and the CPU seconds spent."""
-    _quiet_worker(f"{spec.profile}-{run.arm}-{run.variant}-seed{run.seed}.log".replace("=", ""))
+    _quiet_worker(f"{run.job_name(spec.profile)}.log")
     from mathxfer.train import train
     from mathxfer.train.recipes import build_config
 
@@ -118,16 +120,25 @@ def _analysed(spec: StudySpec, entry: RunEntry) -> bool:
     return entry.variant == MAIN and (spec.analysis.all_seeds or entry.seed == min(spec.seeds))
 
 
+def _accelerate() -> str:
+    """The ``accelerate`` beside this Python (its environment's, activated or not), else the one on PATH."""
+    beside = Path(sys.executable).with_name("accelerate")
+    return str(beside) if beside.is_file() else "accelerate"
+
+
 def _launch(spec: StudySpec, run: PlannedRun, say: Callable[[str], None]) -> RunEntry:
-    """A launcher profile's run: ``accelerate launch ... -m mathxfer train ...`` on this node, then evaluation."""
+    """A launcher profile's run: ``accelerate launch ... -m mathxfer train ...`` on this node, then evaluation.
+    The child inherits the environment, so it trains into this process's results store."""
     reused = run.finished
     if not reused:
         command = launch_command(spec, run)
-        log = logs_dir() / f"{spec.profile}-{run.arm}-{run.variant}-seed{run.seed}.log".replace("=", "")
+        log = logs_dir() / f"{run.job_name(spec.profile)}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         say(f"{run.label}: {command}  (log: {log})")
         with log.open("a") as handle:
-            done = subprocess.run(command, shell=True, cwd=REPO_ROOT, stdout=handle, stderr=subprocess.STDOUT)
+            print(f"$ {command}", file=handle, flush=True)
+            done = subprocess.run([_accelerate(), "launch", *launcher_options(spec), *run.train_command(spec.profile)],
+                                  cwd=REPO_ROOT, stdout=handle, stderr=subprocess.STDOUT)
         if done.returncode != 0:
             raise RuntimeError(f"{run.label}: `{command}` failed with exit status {done.returncode}; see {log}")
     return _entry(spec, run, reused)
@@ -175,9 +186,11 @@ class _Progress:
 
 
 def run_study(spec: StudySpec, *, arms: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
-              out: TextIO = sys.stderr) -> StudyRecord | None:
+              out: TextIO | None = None) -> StudyRecord | None:
     """Train, evaluate and analyse the study; returns its record, or None when ``arms``/``seeds`` left
-    part of it untrained (the record is written only for a whole study)."""
+    part of it untrained (the record is written only for a whole study). Progress goes to ``out``
+    (default: stderr at call time)."""
+    out = out if out is not None else sys.stderr
     start = time.perf_counter()
     plan = plan_study(spec)
     chosen = [r for r in plan if (not arms or r.arm in arms) and (seeds is None or r.seed in seeds)]
