@@ -237,12 +237,13 @@ def submit_script(spec: StudySpec, runs: Sequence[PlannedRun], key: str) -> str:
              "set -euo pipefail",
              'cd "$(dirname "$0")"',
              "",
-             'submit() { local id; id=$(sbatch --parsable "$@"); echo "${id%%;*}"; }  # the job id, without ;cluster',
+             "# the job id, without ;cluster; a refused submission stops the script (set -e)",
+             'submit() { local id; id=$(sbatch --parsable "$@") || return 1; echo "${id%%;*}"; }',
              "jobs=()"]
     for i, run in enumerate(runs):
         script = f"{run.job_name(spec.profile)}.slurm"
         after = f" --dependency=afterok:\"${{jobs[{providers[i]}]}}\"" if i in providers else ""
-        lines.append(f"jobs+=(\"$(submit{after} {shlex.quote(script)})\")  # {run.label}")
+        lines.append(f"id=$(submit{after} {shlex.quote(script)}); jobs+=(\"$id\")  # {run.label}")
     lines += ['record=$(submit --dependency="afterok:$(IFS=:; echo "${jobs[*]}")" ' + RECORD_SCRIPT + ")",
               'echo "submitted ${#jobs[@]} run(s): ${jobs[*]}; the record step: $record"',
               ""]
