@@ -34,4 +34,5 @@ def test_pyproject_dependencies_equal_the_lock(repo_root):
     assert lock["torch"] == "2.13.0"
     # the GPU extra's vLLM 0.31 pins torch 2.13 and transformers<5.18: the lock must stay inside that
     assert tuple(int(x) for x in lock["transformers"].split(".")[:2]) < (5, 18)
-    assert project["optional-dependencies"]["gpu"] == ["vllm==0.31.0"]
+    # ... and DeepSpeed 0.19.8 (the paper profile's ZeRO-3 launcher) asks only torch>=2.0
+    assert project["optional-dependencies"]["gpu"] == ["vllm==0.31.0", "deepspeed==0.19.8"]
