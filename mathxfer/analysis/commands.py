@@ -31,6 +31,7 @@ SEMANTICS_HELP = ("official (default): the authors' released scripts exactly (a 
                   "text (a mean over real tokens; every response token scored; no smoothing)")
 SIGN_HELP = ("PCA component signs: loadings (default; scikit-learn >= 1.5: largest loading positive) or scores "
              "(scikit-learn < 1.5: largest projection score positive); d* depends on it")
+MIN_TEXTS = 3  # per task: two centred texts span one direction, so PC2 would be arbitrary
 TEXTS_FIX = "pass --texts FILE.jsonl (one {\"text\": ...} per line) or --benchmarks NAMES, not both"
 RESPONSES_FIX = "pass --responses FILE.jsonl (one {\"input\": ..., \"output\": ...} per line) or --benchmarks NAMES"
 
@@ -153,6 +154,11 @@ def latent_report(base: ModelRef, tuned: Sequence[ModelRef], texts: Mapping[str,
 
     config = hidden_config(semantics, layers=layers, max_tokens=max_tokens, pooling=pooling)
     tokenizer = tokenizer_of(base)
+    for task, items in texts.items():
+        if len({tuple(tokenizer(t, truncation=True, max_length=max_tokens)["input_ids"]) for t in items}) < 2:
+            raise UsageError(f"{task}: its {len(items)} texts are identical in their first {max_tokens} tokens "
+                             "(a shared prompt template?), so the base features do not vary and d* is undefined. "
+                             "Fix: raise --max-tokens or give texts that differ")
     base_states = hidden_by_task(base, tokenizer, texts, config)
     rows = []
     for ref in tuned:
@@ -230,9 +236,10 @@ def _latent(args: argparse.Namespace) -> int:
     else:
         texts = _benchmark_prompts(args, args.seed, first=False)
     for task, items in texts.items():
-        if len(items) < 2:
-            raise UsageError(f"{task}: {len(items)} text(s); d* fits a 2-component PCA per layer, so give at least "
-                             "2 (raise --n or --limit, or add lines)")
+        if len(items) < MIN_TEXTS:
+            raise UsageError(f"{task}: {len(items)} text(s); d* fits a 2-component PCA per layer, which needs at "
+                             f"least {MIN_TEXTS} (with 2 the second component is undetermined): raise --n or "
+                             "--limit, or add lines")
     base = model_ref(args.base, "--base", "base")
     tuned = [model_ref(t, "--tuned", "tuned") for t in args.tuned]
     if layers is not None:

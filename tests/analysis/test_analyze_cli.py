@@ -103,8 +103,11 @@ BAD_ARGUMENTS = [  # (command, arguments after --base/--tuned, what the error sa
     ("latent", ["--texts", "{texts}", "--layers", "0,x"], "--layers '0,x': give comma-separated integers"),
     ("latent", ["--texts", "{texts}", "--layers", "0,9"], "[9] out of range for {base}, which has 3 hidden states"),
     ("latent", ["--texts", "{texts}", "--layers", "-4"], "[-4] out of range"),
-    ("latent", ["--texts", "{texts}", "--n", "1"], "texts: 1 text(s); d* fits a 2-component PCA"),
+    ("latent", ["--texts", "{texts}", "--n", "2"], "texts: 2 text(s); d* fits a 2-component PCA per layer, which "
+                                                   "needs at least 3"),
     ("latent", ["--texts", "{texts}", "--n", "0"], "--n 0: give a positive number"),
+    ("latent", ["--benchmarks", "AIME24", "--data-dir", "{data}", "--limit", "3", "--max-tokens", "64"],
+     "AIME24: its 3 texts are identical in their first 64 tokens"),  # the prompt template's 118 characters
     ("tokens", [], "pass --responses FILE.jsonl"),
     ("tokens", ["--responses", "{responses}", "--benchmarks", "IFEval"], "not both"),
     ("tokens", ["--responses", "{responses}", "--max-tokens", "-1"], "--max-tokens -1: give a positive number"),
@@ -116,7 +119,9 @@ def test_bad_arguments_are_refused_before_any_model_loads(tmp_path, capsys, no_m
                                                            message):
     files = {"texts": write_jsonl(tmp_path / "texts.jsonl", [{"text": t} for t in TEXTS]),
              "responses": write_jsonl(tmp_path / "r.jsonl", [{"input": p, "output": r} for p, r in SAMPLES]),
-             "base": models["base"]}
+             "base": models["base"], "data": benchmarks_dir()}
+    if "{data}" in extra and not (benchmarks_dir() / "aime24").is_dir():
+        pytest.skip(f"offline benchmark copies not found at {benchmarks_dir()} (set MATHXFER_DATA_DIR)")
     extra = [a.format(**files) for a in extra]
     code, _, err = analyze(capsys, command, "--base", models["base"], "--tuned", models["tuned"], *extra)
     assert code == 2 and err.startswith("mathxfer analyze: error: ")
@@ -175,7 +180,9 @@ def test_latent_semantics_sign_layers_and_pooling_change_the_number(tmp_path, ca
         code, out, err = analyze(capsys, "latent", "--base", models["base"], "--tuned", models["tuned"],
                                  "--texts", texts, "--format", "json", *extra)
         assert code == 0, err
-        return json.loads(out)["results"][0]["d_star"]
+        report = json.loads(out)
+        assert report["sign"] == ("scores" if "scores" in extra else "loadings")
+        return report["results"][0]["d_star"]
 
     official, paper = d_star("--semantics", "official"), d_star("--semantics", "paper")
     assert official != pytest.approx(paper, rel=1e-3)  # texts of different lengths: the pads matter
@@ -183,7 +190,7 @@ def test_latent_semantics_sign_layers_and_pooling_change_the_number(tmp_path, ca
     assert d_star("--layers", "0,2") != pytest.approx(official, rel=1e-3)
     assert d_star("--layers", "-1") == pytest.approx(d_star("--layers", "2"))
     assert d_star("--n", "4") != pytest.approx(official, rel=1e-3)
-    d_star("--sign", "scores")  # the other convention runs (whether it differs depends on the data)
+    d_star("--sign", "scores")  # passed through (whether d* moves depends on the data: test_latent covers it)
 
 
 @pytest.mark.parametrize("semantics", ["official", "paper"])
@@ -239,6 +246,34 @@ def test_a_second_run_reads_the_cache_and_loads_no_model(tmp_path, capsys, resul
     code, second, err = analyze(capsys, *args)
     assert code == 0, err
     assert second == first and _cache_files(results) == cached
+
+
+@pytest.mark.parametrize("command", ["latent", "tokens"])
+def test_benchmarks_feed_both_commands_and_are_cached(capsys, results, models, monkeypatch, command):
+    if not (benchmarks_dir() / "aime24").is_dir():
+        pytest.skip(f"offline benchmark copies not found at {benchmarks_dir()} (set MATHXFER_DATA_DIR)")
+    extra = {"latent": ["--max-tokens", "160"], "tokens": ["--response-tokens", "4"]}[command]
+    args = [command, "--base", models["base"], "--tuned", models["tuned"], "--benchmarks", "AIME24,IFEval",
+            "--data-dir", benchmarks_dir(), "--limit", "3", "--n", "3", *extra, "--format", "json"]
+
+    def rows(*more: str) -> tuple[str, list[dict]]:
+        code, out, err = analyze(capsys, *args, *more)
+        assert code == 0, err
+        return out, json.loads(out)["results"]
+
+    first, official = rows()
+    assert [r["task"] for r in official] == ["AIME24", "IFEval"]
+    if command == "latent":
+        assert [r["n_texts"] for r in official] == [3, 3] and all(r["d_star"] > 0 for r in official)
+    else:  # the tuned model's greedy answers (cached), scored; official drops each answer's first token
+        _, paper = rows("--semantics", "paper")
+        assert all(0 < r["n_samples"] <= 3 and 0 < r["n_tokens"] for r in paper)
+        assert [r["n_tokens"] for r in official] == [p["n_tokens"] - p["n_samples"] for p in paper]
+
+    refs.cached_model.cache_clear()
+    monkeypatch.setattr(refs, "load_model", lambda *a, **k: pytest.fail(f"a model was loaded: {a}"))
+    monkeypatch.setattr(token_analysis, "cached_model", lambda *a, **k: pytest.fail(f"a model was loaded: {a}"))
+    assert rows()[0] == first
 
 
 # ---- SmolLM2 from its GGUF file ---------------------------------------------------------------------
