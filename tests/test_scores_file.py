@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -93,4 +94,73 @@ def test_a_model_added_as_rl_joins_figure_2_and_the_rl_mean(tmp_path):
     n_rl = lambda frame: int((frame["method"] == "RL").sum())  # noqa: E731
     assert n_rl(ti) == n_rl(before) + 1
     assert f"RL {ti[ti.method == 'RL'].TI_other.mean():+.1f} (n={n_rl(ti)})" in report.method_means_sentence(ti).data
+    assert "my-rl (ours)" in json.dumps(charts.ti_by_family(survey, ti).to_dict())  # a point of Figure 2
+
+
+# ---- mathxfer eval --base: a survey row, or a base we evaluated (found by its weights, not its path) ---------
+
+def eval_args(*options: str):
+    from mathxfer.cli import build_parser
+
+    return build_parser().parse_args(["eval", "--model", "tuned", *options])
+
+
+def evaluate_fake(tmp_path, model: str, name: str, limit: int = 1):
+    """A real scores file for ``model`` on AIME25, as `mathxfer eval` writes it (a stand-in backend answers)."""
+    from eval.test_runner import FakeBackend  # tests/ is on sys.path (tests/eval is a package)
+    from mathxfer.eval.runner import EvalConfig, run_eval
+    from mathxfer.eval.testdata import benchmarks_dir
+
+    cfg = EvalConfig(model=model, benchmarks=("AIME25",), name=name, limit=limit, data_dir=str(benchmarks_dir()),
+                     out=str(tmp_path / "eval"))
+    return run_eval(cfg, backend_factory=FakeBackend, log=lambda m: None)[0]
+
+
+def local_model(folder: Path, weights: str) -> str:
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"weights": weights}))
+    return str(folder)
+
+
+def test_base_is_a_survey_row_or_the_name_of_our_own_evaluation(tmp_path):
+    from mathxfer.eval.cli import scores_base
+
+    base = local_model(tmp_path / "base", "a")
+    evaluate_fake(tmp_path, base, "Qwen3-14B-Base (ours)")
+    evaluate_fake(tmp_path, "my-org/hub-base", "hub-base (ours)")
+    evaluate_fake(tmp_path, "my-org/twice", "twice at limit 1")
+    evaluate_fake(tmp_path, "my-org/twice", "twice at limit 2", limit=2)
+    moved = local_model(tmp_path / "elsewhere" / "same-weights", "a")  # same files, another path
+    out = tmp_path / "eval"
+    for given, options, wanted in [("Qwen3-14B-Base", (), "Qwen3-14B-Base"), (base, (), "Qwen3-14B-Base (ours)"),
+                                   (moved, (), "Qwen3-14B-Base (ours)"), ("my-org/hub-base", (), "hub-base (ours)"),
+                                   ("my-org/twice", ("--limit", "2"), "twice at limit 2"),
+                                   ("my-org/twice", ("--limit", "1"), "twice at limit 1")]:
+        assert scores_base(given, eval_args(*options), out) == wanted, given
+
+
+def test_a_tuned_model_over_our_base_uses_our_base_scores_in_figure_2_and_the_rl_mean(tmp_path):
+    """The scores file of a tuned model evaluated with ``--base PATH --method RL`` links to our evaluation of that
+    base: its gains are over our base scores, and it is a point of Figure 2 and counted in the RL mean."""
+    from mathxfer.eval.cli import scores_base
+    from mathxfer.eval.runner import EvalConfig
+    from mathxfer.survey import charts, report
+
+    base = local_model(tmp_path / "base", "a")
+    paper_base = load_survey().scores.loc["Qwen3-14B-Base"]
+    measured = tmp_path / "eval" / "base-run" / "scores.json"  # as `mathxfer eval --model BASE --name ...` writes it
+    write_scores(measured, [ScoreRecord("Qwen3-14B-Base (ours)", "", b, max(0.0, paper_base[b] - 10), 100, "base")
+                            for b in BENCHMARKS], provenance(EvalConfig(model=base, benchmarks=()).key_config()))
+    tuned = tmp_path / "tuned.json"
+    write_scores(tuned, [ScoreRecord("my-rl (ours)", scores_base(base, eval_args(), tmp_path / "eval"), r.benchmark,
+                                     r.score, r.n, "RL") for r in qwen_pair_records()], provenance({}, seed=0))
+    survey = load_survey(extra_results=[measured, tuned])
+    gains = survey.gains().query("model == 'my-rl (ours)'").set_index("benchmark")
+    assert set(gains["base_model"]) == {"Qwen3-14B-Base (ours)"}
+    assert gains.at["MATH500", "base_score"] == max(0.0, paper_base["MATH500"] - 10)  # ours, not the paper's
+    ti = survey.ti("pooled")
+    assert ti.set_index("model").at["my-rl (ours)", "method"] == "RL"
+    n_rl = int((ti["method"] == "RL").sum())
+    assert n_rl == int((load_survey().ti("pooled")["method"] == "RL").sum()) + 1
+    assert f"RL {ti[ti.method == 'RL'].TI_other.mean():+.1f} (n={n_rl})" in report.method_means_sentence(ti).data
     assert "my-rl (ours)" in json.dumps(charts.ti_by_family(survey, ti).to_dict())  # a point of Figure 2

@@ -45,6 +45,9 @@ EVAL_OPTIONS = [
     (["--tensor-parallel-size", "0"], "--tensor-parallel-size 0: give a positive number of GPUs"),
     (["--limit", "0"], "--limit 0: give a positive number of items per benchmark"),
     (["--method", "RL"], "--method RL: only a tuned model has a method; pass its base with --base"),
+    (["--base", "Qwen3-14B-Bse"], "not a survey model, a hub id (org/name) or a local path; the closest survey "
+                                  "models are Qwen3-14B-Base"),
+    (["--base", "my-org/never-evaluated"], "no evaluation of that model in"),
 ]
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from mathxfer.errors import UsageError
@@ -38,7 +41,8 @@ def _eval(args: argparse.Namespace) -> int:
     _check_positive(args)
     if args.method and not args.base:
         raise UsageError(f"--method {args.method}: only a tuned model has a method; pass its base with --base")
-    cfg = EvalConfig(model=args.model, benchmarks=benchmarks, gguf_file=args.gguf_file, base=args.base,
+    base = scores_base(args.base, args, Path(args.out) if args.out else None) if args.base else None
+    cfg = EvalConfig(model=args.model, benchmarks=benchmarks, gguf_file=args.gguf_file, base=base,
                      name=args.name, method=args.method, limit=args.limit, data_dir=args.data_dir, out=args.out,
                      seed=args.seed,
                      thinking=args.thinking == "on", max_new_tokens=args.max_new_tokens,
@@ -55,6 +59,67 @@ def _eval(args: argparse.Namespace) -> int:
         raise UsageError("no benchmark could be evaluated (all missing); pass --data-dir or check hub access")
     print(f"scores: {path}")
     return 0
+
+
+# ---- --base: the survey row or our own evaluation the tuned model's TI is computed against ---------------
+
+SETTINGS = ("seed", "limit", "thinking", "max_new_tokens", "backend")  # an evaluation's settings beside its model
+
+
+def scores_base(base: str, args: argparse.Namespace, out: Path | None = None) -> str:
+    """``--base`` as the scores file names the base: a model of the survey table (data/paper/survey_scores.csv)
+    as given, so the TI uses the paper's base scores; a hub id (org/name) or a local path by the name of our
+    own evaluation of it in ``out`` (default results/eval), so the TI uses the base scores we measured. Anything
+    else, or a base we have not evaluated, is a UsageError naming the fix (and the survey's closest names)."""
+    from mathxfer.paths import paper_dir, repo_path
+    from mathxfer.survey.table import load_scores_csv
+
+    names = list(load_scores_csv(paper_dir() / "survey_scores.csv").index)
+    if base in names:
+        return base
+    close = difflib.get_close_matches(base, names, n=4, cutoff=0.6)
+    survey_hint = (f"the closest survey models are {', '.join(close)}" if close else
+                   f"the survey's models are the rows of {paper_dir() / 'survey_scores.csv'}")
+    if not (repo_path(base).exists() or re.fullmatch(r"[\w.-]+/[\w.-]+", base)):
+        raise UsageError(f"--base {base!r} is not a survey model, a hub id (org/name) or a local path; "
+                         f"{survey_hint}")
+    return _evaluated_name(base, args, out, survey_hint)
+
+
+def _evaluated_name(base: str, args: argparse.Namespace, out: Path | None, survey_hint: str) -> str:
+    """The model name in our evaluation of ``base`` (matched by the model's identity, not its path); among
+    several, the one evaluated with this run's settings."""
+    from mathxfer.eval.runner import EvalConfig
+    from mathxfer.models import identity
+    from mathxfer.paths import eval_dir
+    from mathxfer.scores_file import ScoresFileError, read_scores
+
+    root = out or eval_dir()
+    try:
+        wanted = identity(base)
+    except (OSError, ValueError) as err:
+        raise UsageError(f"--base {base}: cannot read that model ({err})") from err
+    ours = EvalConfig(model=base, benchmarks=(), seed=args.seed, limit=args.limit, thinking=args.thinking == "on",
+                      max_new_tokens=args.max_new_tokens, backend=args.backend).key_config()
+    found: dict[str, bool] = {}  # model name -> whether evaluated with this run's settings
+    for path in sorted(root.glob("*/scores.json")):
+        try:
+            records, provenance = read_scores(path)
+        except ScoresFileError:
+            continue  # another model's damaged file: its own `mathxfer eval` names it
+        config = provenance.get("config", {})
+        if config.get("model") == wanted:
+            same = all(config.get(k) == ours[k] for k in SETTINGS)
+            found[records[0].model] = found.get(records[0].model, False) or same
+    matching = [name for name, same in found.items() if same] or list(found)
+    if len(matching) == 1:
+        return matching[0]
+    if not matching:
+        raise UsageError(f"--base {base}: no evaluation of that model in {root}; evaluate the base first "
+                         f"(`mathxfer eval --model {base} --name 'NAME (ours)'`, a name that is not a survey row) so "
+                         f"the TI has its scores, or pass a survey model to use the paper's base scores ({survey_hint})")
+    raise UsageError(f"--base {base}: {root} holds evaluations of it under several names ({', '.join(matching)}); "
+                     "keep one of them (delete the others' folders) so the tuned model has one base")
 
 
 def _regrade(args: argparse.Namespace) -> int:
@@ -81,7 +146,9 @@ def add_commands(subparsers: Any) -> None:
     ev = subparsers.add_parser("eval", help="evaluate a model on the paper's benchmarks (resumable)")
     ev.add_argument("--model", required=True, metavar="ID_OR_PATH", help="hub id, local dir, or the GGUF's folder")
     ev.add_argument("--gguf-file", metavar="F", help="GGUF file name inside --model (weights are dequantised)")
-    ev.add_argument("--base", metavar="ID", help="the model's own base (for the TI); omit for a base model")
+    ev.add_argument("--base", metavar="B", help="the model's own base, for the TI: a survey model name (the TI uses "
+                    "the paper's base scores) or the hub id or path of a base evaluated here first (the TI uses "
+                    "ours); omit for a base model")
     ev.add_argument("--name", help="the model's name in the scores file (default: from --model/--gguf-file)")
     ev.add_argument("--method", choices=("RL", "SFT", "official"),
                     help="how the tuned model was post-trained: the survey groups RL and SFT models in Figure 2 and "
