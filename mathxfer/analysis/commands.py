@@ -32,8 +32,6 @@ SEMANTICS_HELP = ("official (default): the authors' released scripts exactly (a 
 SIGN_HELP = ("PCA component signs: loadings (default; scikit-learn >= 1.5: largest loading positive) or scores "
              "(scikit-learn < 1.5: largest projection score positive); d* depends on it")
 MIN_TEXTS = 3  # per task: two centred texts span one direction, so PC2 would be arbitrary
-TEXTS_FIX = "pass --texts FILE.jsonl (one {\"text\": ...} per line) or --benchmarks NAMES, not both"
-RESPONSES_FIX = "pass --responses FILE.jsonl (one {\"input\": ..., \"output\": ...} per line) or --benchmarks NAMES"
 
 
 @dataclass(frozen=True)
@@ -135,6 +133,14 @@ def _benchmark_prompts(args: argparse.Namespace, seed: int, first: bool) -> dict
         raise UsageError(f"--benchmarks {args.benchmarks}: {str(err).splitlines()[0]}") from None
 
 
+def _one_input(args: argparse.Namespace, option: str, holds: str) -> None:
+    """Exactly one of the file option and --benchmarks."""
+    given = getattr(args, option.lstrip("-")) is not None, args.benchmarks is not None
+    if given[0] == given[1]:
+        raise UsageError(f"give {option} FILE.jsonl ({holds} per line) or --benchmarks NAMES, "
+                         f"{'not both' if all(given) else 'one of them'}")
+
+
 def _check_positive(args: argparse.Namespace, options: Sequence[str]) -> None:
     for option in options:
         value = getattr(args, option.lstrip("-").replace("-", "_"))
@@ -228,8 +234,7 @@ def _print(report: Report, fmt: str, title: str) -> None:
 
 def _latent(args: argparse.Namespace) -> int:
     _check_positive(args, ["--n", "--limit", "--max-tokens"])
-    if (args.texts is None) == (args.benchmarks is None):
-        raise UsageError(TEXTS_FIX)
+    _one_input(args, "--texts", 'one {"text": ...}')
     layers = parse_layers(args.layers) if args.layers is not None else None
     if args.texts is not None:
         texts = {Path(args.texts).stem: read_texts(args.texts, args.n)}
@@ -255,8 +260,7 @@ def _latent(args: argparse.Namespace) -> int:
 
 def _tokens(args: argparse.Namespace) -> int:
     _check_positive(args, ["--n", "--limit", "--max-tokens", "--response-tokens"])
-    if (args.responses is None) == (args.benchmarks is None):
-        raise UsageError(RESPONSES_FIX + ", not both")
+    _one_input(args, "--responses", 'one {"input": ..., "output": ...}')
     given = ({Path(args.responses).stem: read_responses(args.responses, args.n)}
              if args.responses is not None else None)
     prompts = _benchmark_prompts(args, 0, first=True) if given is None else {}  # the first N, as the script

@@ -101,8 +101,13 @@ def parse_layers(text: str) -> tuple[int, ...]:
 
 def check_layers(layers: tuple[int, ...], n_states: int, model: str) -> None:
     """Each index must address one of the model's ``n_states`` hidden states (embeddings + each layer)."""
+    given = ",".join(map(str, layers))
     outside = [layer for layer in layers if not -n_states <= layer < n_states]
     if outside:
-        raise UsageError(f"--layers {','.join(map(str, layers))}: {outside} out of range for {model}, which has "
+        raise UsageError(f"--layers {given}: {outside} out of range for {model}, which has "
                          f"{n_states} hidden states (the embeddings and {n_states - 1} layers). "
                          f"Fix: use indices from 0 to {n_states - 1} (or -{n_states} to -1)")
+    resolved = [layer % n_states for layer in layers]
+    if len(set(resolved)) != len(resolved):
+        raise UsageError(f"--layers {given} names a layer twice for {model} ({n_states} hidden states: "
+                         f"they resolve to {resolved})")

@@ -97,8 +97,11 @@ def test_a_bad_responses_file_names_its_line(tmp_path, capsys, no_model_loads, m
 
 
 BAD_ARGUMENTS = [  # (command, arguments after --base/--tuned, what the error says); {texts} / {responses} are files
-    ("latent", ["--texts", "{texts}", "--benchmarks", "MATH500"], "or --benchmarks NAMES, not both"),
-    ("latent", [], "pass --texts FILE.jsonl"),
+    ("latent", ["--texts", "{texts}", "--benchmarks", "MATH500"], "--texts FILE.jsonl (one {{\"text\": ...}} per "
+                                                                  "line) or --benchmarks NAMES, not both"),
+    ("latent", [], "give --texts FILE.jsonl"),
+    ("latent", ["--texts", "{texts}", "--layers", "2,-1"], "names a layer twice for {base} (3 hidden states: they "
+                                                          "resolve to [2, 2])"),
     ("latent", ["--benchmarks", "NOPE"], "--benchmarks NOPE: unknown benchmark(s) NOPE"),
     ("latent", ["--texts", "{texts}", "--layers", "0,x"], "--layers '0,x': give comma-separated integers"),
     ("latent", ["--texts", "{texts}", "--layers", "0,9"], "[9] out of range for {base}, which has 3 hidden states"),
@@ -108,8 +111,9 @@ BAD_ARGUMENTS = [  # (command, arguments after --base/--tuned, what the error sa
     ("latent", ["--texts", "{texts}", "--n", "0"], "--n 0: give a positive number"),
     ("latent", ["--benchmarks", "AIME24", "--data-dir", "{data}", "--limit", "3", "--max-tokens", "64"],
      "AIME24: its 3 texts are identical in their first 64 tokens"),  # the prompt template's 118 characters
-    ("tokens", [], "pass --responses FILE.jsonl"),
-    ("tokens", ["--responses", "{responses}", "--benchmarks", "IFEval"], "not both"),
+    ("tokens", [], "give --responses FILE.jsonl (one {{\"input\": ..., \"output\": ...}} per line) or "
+                   "--benchmarks NAMES, one of them"),
+    ("tokens", ["--responses", "{responses}", "--benchmarks", "IFEval"], "or --benchmarks NAMES, not both"),
     ("tokens", ["--responses", "{responses}", "--max-tokens", "-1"], "--max-tokens -1: give a positive number"),
 ]
 
