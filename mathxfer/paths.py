@@ -69,10 +69,10 @@ def results_relative(path: str | Path) -> str:
         return str(path)
 
 
-def in_results(stored: str) -> str:
-    """A path a record stored with ``results_relative``, under the current results store; an absolute path
-    (an older record, a file outside the store) as stored."""
-    return stored if Path(stored).is_absolute() else str(results_dir() / stored)
+def in_results(stored: str, store: Path | None = None) -> str:
+    """A path a record stored with ``results_relative``, under ``store`` (default: the current results store);
+    an absolute path (an older record, a file outside the store) as stored."""
+    return stored if Path(stored).is_absolute() else str((store or results_dir()) / stored)
 
 
 def train_dir(profile: str) -> Path:

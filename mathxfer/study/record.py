@@ -5,9 +5,9 @@ It holds the resolved study, the tasks with their groups, the base and, for each
 method kind, model path, metrics path and evaluation path with the scores, plus provenance. ``load_record``
 finds the record of a study file by its key and verifies what it points at before anything is shown.
 
-Every file the record names inside the results store is stored relative to it and read back under the
-current store (``mathxfer.paths.in_results``): runs are found by their folder names (their keys), so a store
-trained on a cluster and copied here, or moved, still verifies. The study file is stored relative to the
+Every file the record names inside the results store is stored relative to it and read back under the store
+the record lies in (a copy elsewhere: the current store, ``mathxfer.paths.in_results``): runs are found by
+their folder names (their keys), so a store trained on a cluster and copied here, or moved, still verifies. The study file is stored relative to the
 repository when it is one of its files.
 """
 
@@ -140,13 +140,21 @@ class StudyRecord:
         source = payload.get("source", "")
         spec = StudySpec(**study, source=str(REPO_ROOT / source) if source and not Path(source).is_absolute()
                          else source)
-        base = _relocated(payload["base"], BASE_FILES, in_results)
-        runs = [RunEntry(**_relocated(r, RUN_FILES, in_results)) for r in payload["runs"]]
+        store = _store_of(path)
+        base = _relocated(payload["base"], BASE_FILES, lambda stored: in_results(stored, store))
+        runs = [RunEntry(**_relocated(r, RUN_FILES, lambda stored: in_results(stored, store))) for r in payload["runs"]]
         return cls(payload["key"], spec, dict(payload["groups"]), base, runs, payload.get("provenance", {}), path)
 
 
 RUN_FILES = ("output_dir", "model_path", "metrics_path", "eval_path")  # a run's files, all in the results store
 BASE_FILES = ("eval_path",)  # the base's evaluation; its model is the study's base_model, stored as given
+
+
+def _store_of(path: str) -> Path | None:
+    """The results store a record lies in (``<store>/study/<key>/study.json``: its runs are beside it); None
+    for a record elsewhere (a copy), whose files are read from the current store."""
+    where = Path(path).absolute()
+    return where.parents[2] if path and where.name == RECORD_FILE and where.parent.parent.name == "study" else None
 
 
 def _relocated(entry: dict[str, Any], files: tuple[str, ...], move: Callable[[str], str]) -> dict[str, Any]:

@@ -82,6 +82,7 @@ def test_a_moved_results_store_is_read_with_results(launched, capfd, monkeypatch
     log = io.StringIO()
     _study_stage(read_study(study), log)
     assert "nothing to do" in log.getvalue()
+    monkeypatch.setenv("MATHXFER_RESULTS", str(root / "elsewhere"))  # a record's own store holds its runs
     again = verify(read_record(moved / "study" / record.key / "study.json"))
     [run] = again.runs
     assert run.model_path == str(moved / "train" / "micro" / Path(record.runs[0].output_dir).name / "model")
