@@ -139,7 +139,7 @@ def test_the_record_step_waits_for_every_run_then_writes_the_record(two_nodes, s
     assert f"{store}/study/{study_key(spec, runs)}/study.json" in done.stdout
 
 
-def test_dry_run_and_emit_work_here_and_a_profile_without_launcher_is_refused(tmp_path, capsys):
+def test_dry_run_and_emit_work_here_and_bad_folders_are_refused(tmp_path, capsys):
     assert main(["study", "--profile", "paper", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert out.count("accelerate launch --config_file " + ZERO3) == len(plan_study(read_study(profile="paper")))
@@ -147,6 +147,9 @@ def test_dry_run_and_emit_work_here_and_a_profile_without_launcher_is_refused(tm
     err = capsys.readouterr().err
     assert "--emit-slurm: the micro study" in err and "has no launcher section" in err
     assert not (tmp_path / "s").exists()
+    (tmp_path / "a-file").write_text("")
+    assert main(["study", "--profile", "paper", "--results", str(tmp_path / "a-file"), "--dry-run"]) == 2
+    assert "is a file, not a folder; give the results folder" in capsys.readouterr().err
 
 
 def test_the_train_command_survives_bash_quoting(two_nodes):
