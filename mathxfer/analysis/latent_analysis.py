@@ -17,7 +17,7 @@ from IPython.display import Markdown
 from transformers import PreTrainedTokenizerBase
 
 from mathxfer.analysis.hidden import HiddenConfig, HiddenStates, Pooling, extract_hidden
-from mathxfer.analysis.latent import SIGNS, Sign, pca_shift, shift_frames
+from mathxfer.analysis.latent import Sign, pca_shift, shift_frames
 from mathxfer.analysis.paper import paper_group_means
 from mathxfer.analysis.refs import ModelRef, loader
 from mathxfer.analysis.seeds import compare_frame, group_means, is_first_seed, model_info, sensitivity, with_info
@@ -100,21 +100,20 @@ def latent_analysis(base: ModelRef, models: Sequence[ModelRef], texts: Mapping[s
     PCA sign convention, and the UMAP view, all from cached hidden states."""
     tokenizer = load_tokenizer(base.path, gguf_file=base.gguf_file)
 
-    def d_star_under(semantics: Semantics) -> tuple[dict, dict]:
+    def states_under(semantics: Semantics) -> tuple[dict[str, HiddenStates], dict[str, dict[str, HiddenStates]]]:
         cfg = config.hidden(semantics)
         states = {m.label: hidden_by_task(m, tokenizer, texts, cfg) for m in [base, *models]}
         return states.pop(base.label), states
 
-    base_states, states = d_star_under(config.semantics)
-    points, d_star = (with_info(f, models, groups) for f in d_star_frames(base_states, states))
+    base_states, states = states_under(config.semantics)
+    points, d_star = (with_info(f, models, groups) for f in d_star_frames(base_states, states))  # sign: loadings
     by_semantics = None
     if config.compare_semantics:
-        other = d_star_frames(*d_star_under(config.other))[1]
+        other = d_star_frames(*states_under(config.other))[1]
         by_semantics = compare_frame({config.semantics: d_star, config.other: with_info(other, models, groups)},
                                      "d_star", order=SEMANTICS)
-    by_sign = compare_frame({s: d_star if s == "loadings" else
-                             with_info(d_star_frames(base_states, states, sign=s)[1], models, groups)
-                             for s in SIGNS}, "d_star")  # the same features: only the PCA signs differ
+    scores_d_star = d_star_frames(base_states, states, sign="scores")[1]  # the same features, other PCA signs
+    by_sign = compare_frame({"loadings": d_star, "scores": with_info(scores_d_star, models, groups)}, "d_star")
     coords = None
     if config.umap:
         info = model_info(models)
@@ -143,7 +142,8 @@ def latent_over_bases(bases: Sequence[tuple[ModelRef, Sequence[ModelRef]]], text
 
     return LatentResults(joined([p.points for p in parts]), joined([p.d_star for p in parts]),
                          joined([p.semantics for p in parts]), joined([p.sign for p in parts]), parts[0].umap,
-                         config, [m for p in parts for m in p.models], {k: v for p in parts for k, v in p.bases.items()})
+                         config, [m for p in parts for m in p.models],
+                         {label: path for p in parts for label, path in p.bases.items()})
 
 
 def latent_from_benchmarks(base: ModelRef, models: Sequence[ModelRef], benchmarks: Sequence[str],

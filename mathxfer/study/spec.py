@@ -204,7 +204,8 @@ def _build(cls: type, raw: Mapping[str, Any], source: str, prefix: str = "") -> 
     names = [f.name for f in dataclasses.fields(cls) if f.name != "source"]
     unknown = sorted(set(raw) - set(names))
     if unknown:
-        renamed = "".join(f"; {prefix + k} is replaced by {RENAMED[prefix + k]}" for k in unknown if prefix + k in RENAMED)
+        renamed = "".join(f"; {prefix + k} is replaced by {RENAMED[prefix + k]}"
+                          for k in unknown if prefix + k in RENAMED)
         raise StudyError(f"{source}: unknown key(s) {', '.join(prefix + k for k in unknown)}; "
                          f"the keys{' of ' + prefix.rstrip('.') if prefix else ''} are: {', '.join(names)}{renamed}")
     required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
@@ -312,11 +313,11 @@ def _check_pairs(spec: StudySpec, source: str) -> None:
     labels = [p.label for p in pairs]
     if len(set(labels)) != len(labels):
         raise StudyError(f"{source}: analysis.pairs lists a label twice: {labels}")
+    tasks = analysis_tasks(analysis.texts) if any(p.responses for p in pairs) else ()
     for i, pair in enumerate(pairs):
         key = f"analysis.pairs[{i}]"
         if not pair.label.strip() or pair.label == "base":
             raise StudyError(f"{source}: {key}.label {pair.label!r} cannot name a tuned model; pick another label")
-        tasks = analysis_tasks(analysis.texts)
         for task, file in (pair.responses or {}).items():
             if task not in tasks:
                 raise StudyError(f"{source}: {key}.responses.{task}: not a task of analysis.texts "
@@ -326,7 +327,10 @@ def _check_pairs(spec: StudySpec, source: str) -> None:
                 raise StudyError(f"{source}: {key}.responses.{task}: no such file {file!r} (looked in "
                                  f"{data_root(spec.evaluation.data_dir)} and {REPO_ROOT}); give an absolute "
                                  "path or one relative to the data dir")
-            read_responses(path, analysis.n_samples)
+            try:
+                read_responses(path, analysis.n_samples)
+            except StudyError as err:
+                raise StudyError(f"{source}: {key}.responses.{task}: {err}") from None
 
 
 def study_path(profile: str) -> Path:

@@ -115,16 +115,18 @@ def _set_group_scores(gains: dict) -> Callable[[dict], None]:
 
 
 @pytest.mark.parametrize("case", CONTROLLED_CASES, ids=list(CONTROLLED_CASES))
-def test_controlled_claims_follow_the_group_gains(micro_study, tmp_path, case):
-    record, _ = micro_study
+def test_controlled_claims_follow_the_group_gains(micro_study, in_results, tmp_path, case):
+    record, root = micro_study
+    in_results(root)  # a copied record reads its runs from the current store
     gains, expected = CONTROLLED_CASES[case]
     found = _verdicts(_copy(record, tmp_path, _set_group_scores(gains)))
     got = tuple(found[c].status for c in ("controlled-rl-gains-math", "controlled-sft-forgets", "controlled-rl-transfers"))
     assert got == expected, {c: found[c].evidence for c in found}
 
 
-def test_controlled_evidence_gives_the_numbers(micro_study, tmp_path):
-    record, _ = micro_study
+def test_controlled_evidence_gives_the_numbers(micro_study, in_results, tmp_path):
+    record, root = micro_study
+    in_results(root)
     found = _verdicts(_copy(record, tmp_path, _set_group_scores(PAPER_LIKE)))
     assert found["controlled-sft-forgets"].evidence == ("non-reasoning gain grpo +0.2 ± 0.4 vs sft-think -20.5 ± 0.7 "
                                                        "points (2 seeds)")

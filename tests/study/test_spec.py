@@ -57,8 +57,8 @@ def test_the_key_follows_what_changes_results():
         assert study_key(other, plan_study(other)) != key, change
 
 
-PAIR = {"label": "UniReason-RL", "base": "Qwen/Qwen3-14B-Base", "tuned": "ReasoningTransferability/UniReason-Qwen3-14B-RL",
-        "kind": "RL"}
+PAIR = {"label": "UniReason-RL", "base": "Qwen/Qwen3-14B-Base",
+        "tuned": "ReasoningTransferability/UniReason-Qwen3-14B-RL", "kind": "RL"}
 RELEASED = "paper_model_outputs/UniReason-RL_ifeval.jsonl"  # relative to the data dir
 
 BAD = [
@@ -113,13 +113,15 @@ def _released_copy(tmp_path, lines: list[str]) -> str:
 
 @pytest.mark.parametrize(("lines", "message"), [
     (['{"input": "p", "output": "r"}', "{broken"], "responses.jsonl:2: damaged (not valid JSON"),
-    (['{"input": "p", "response": "r"}'], "responses.jsonl: record 1 is not a released response (['input', 'response'])"),
+    (['{"input": "p", "response": "r"}'],
+     "responses.jsonl: record 1 is not a released response (['input', 'response'])"),
     ([], "responses.jsonl: no responses"),
 ])
 def test_a_bad_responses_file_is_named_before_anything_runs(tmp_path, lines, message):
     pair = {**PAIR, "responses": {"IFEval": _released_copy(tmp_path, lines)}}
     with pytest.raises(StudyError) as err:
         read_study(profile="smol", overrides={"analysis.pairs": [pair]})
+    assert "recipes/smol/study.yaml: analysis.pairs[0].responses.IFEval: " in str(err.value)
     assert message in str(err.value)
 
 
