@@ -131,7 +131,7 @@ def latent_config(record: StudyRecord) -> LatentConfig:
 
 def token_config(record: StudyRecord) -> TokenConfig:
     a = record.spec.analysis
-    return TokenConfig(n_samples=a.n_samples, max_tokens=a.max_tokens, semantics=a.semantics,
+    return TokenConfig(n_samples=a.n_samples, max_tokens=a.scored_tokens, semantics=a.semantics,
                        compare_semantics=a.compare_semantics)
 
 

@@ -71,7 +71,8 @@ class Analysis:
     limit: int | None = None  # benchmarks: read only the first N items of each (None: all)
     n_samples: int = 100  # items per task
     seed: int = 42  # which items the latent analysis draws
-    max_tokens: int = 128  # tokens per text (latent) / response tokens scored per sample (tokens)
+    max_tokens: int = 128  # latent: tokens per text (the authors' PCA script truncates at 128)
+    scored_tokens: int | None = 128  # tokens: response tokens scored per sample (None: all, as calculate_KL.py)
     response_tokens: int = 512  # benchmarks: greedy response budget of the token analysis
     layers: list[int] | None = None  # hidden_states indices (0: embeddings); None: all, as the paper
     semantics: Literal["official", "paper"] = "official"  # the authors' scripts, or the paper's text
@@ -235,6 +236,7 @@ def _check(spec: StudySpec, source: str) -> None:
                        ("evaluation.limit", spec.evaluation.limit), ("evaluation.batch_size", spec.evaluation.batch_size),
                        ("evaluation.max_new_tokens", spec.evaluation.max_new_tokens),
                        ("analysis.n_samples", spec.analysis.n_samples), ("analysis.max_tokens", spec.analysis.max_tokens),
+                       ("analysis.scored_tokens", spec.analysis.scored_tokens),
                        ("analysis.limit", spec.analysis.limit),
                        ("analysis.response_tokens", spec.analysis.response_tokens)):
         if value is not None and value <= 0:

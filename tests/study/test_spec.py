@@ -73,6 +73,7 @@ BAD = [
     ({"evaluation": {"kind": "exam"}}, "evaluation.kind must be 'micro' or 'benchmarks', not 'exam'"),
     ({"evaluation": {"kind": "benchmarks", "suite": "mathz"}}, "evaluation.suite: unknown benchmark(s)"),
     ({"analysis": {"pooling": "max"}}, "analysis.pooling must be 'mean_with_pad' or 'masked_mean' or 'last' or null"),
+    ({"analysis": {"scored_tokens": 0}}, "analysis.scored_tokens must be a positive number, not 0"),
     ({"analysis": {"semantics": "both"}}, "analysis.semantics must be 'official' or 'paper', not 'both'"),
     # an older study file's key: named, with what replaced it
     ({"analysis": {"compare_pooling": True}}, "unknown key(s) analysis.compare_pooling; the keys of analysis are: "),
