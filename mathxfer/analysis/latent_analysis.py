@@ -20,7 +20,7 @@ from mathxfer.analysis.hidden import HiddenConfig, HiddenStates, Pooling, extrac
 from mathxfer.analysis.latent import Sign, pca_shift, shift_frames
 from mathxfer.analysis.paper import paper_group_means
 from mathxfer.analysis.refs import ModelRef, loader
-from mathxfer.analysis.seeds import compare_frame, group_means, is_first_seed, model_info, sensitivity, with_info
+from mathxfer.analysis.seeds import compare_by_group, compare_frame, group_means, is_first_seed, model_info, sensitivity, with_info
 from mathxfer.analysis.semantics import SEMANTICS, Semantics, check_semantics, hidden_config, other_semantics
 from mathxfer.analysis.texts import benchmark_prompts
 from mathxfer.analysis.umap_view import UMAPConfig, umap_by_group
@@ -199,10 +199,12 @@ def semantics_summary(latent: LatentResults) -> Markdown:
 
 
 def semantics_table(latent: LatentResults) -> pd.DataFrame | Markdown:
-    """d* under both semantics per (model, task), or why it is absent."""
+    """Mean d* per arm and group under both semantics (the per-(model, task) values are ``latent.semantics``),
+    or why it is absent."""
     if latent.semantics is None:
         return Markdown("The other semantics was not computed (the study's `analysis.compare_semantics` is false).")
-    return latent.semantics.round(4)
+    cfg = latent.config
+    return compare_by_group(latent.semantics, [f"d_star_{cfg.semantics}", f"d_star_{cfg.other}"]).round(3)
 
 
 def sign_summary(latent: LatentResults) -> Markdown:
@@ -215,8 +217,9 @@ def sign_summary(latent: LatentResults) -> Markdown:
 
 
 def sign_table(latent: LatentResults) -> pd.DataFrame:
-    """d* under both PCA sign conventions per (model, task), on the main semantics' features."""
-    return latent.sign.round(4)
+    """Mean d* per arm and group under both PCA sign conventions, on the main semantics' features (the
+    per-(model, task) values are ``latent.sign``)."""
+    return compare_by_group(latent.sign, ["d_star_loadings", "d_star_scores"]).round(3)
 
 
 def _pooling_note(cfg: LatentConfig) -> str:

@@ -15,8 +15,8 @@ import pandas as pd
 from IPython.display import Markdown
 from transformers import PreTrainedTokenizerBase
 
-from mathxfer.analysis.refs import ModelRef, cached_model
-from mathxfer.analysis.seeds import compare_frame, fmt, model_info, sensitivity, with_info
+from mathxfer.analysis.refs import ModelRef, cached_model, loader
+from mathxfer.analysis.seeds import compare_by_group, compare_frame, fmt, model_info, sensitivity, with_info
 from mathxfer.analysis.semantics import SEMANTICS, Semantics, check_semantics, other_semantics, score_config
 from mathxfer.analysis.store import texts_hash
 from mathxfer.analysis.texts import benchmark_prompts
@@ -111,11 +111,11 @@ def token_analysis(base: ModelRef, models: Sequence[ModelRef], samples: Mapping[
     """Score every model's samples under it and the base (under both semantics with ``compare_semantics``);
     summary, position-profile and semantics-comparison frames."""
     base_tok = load_tokenizer(base.path, gguf_file=base.gguf_file, padding_side="right")
-    base_model, base_id = cached_model(base.path, base.gguf_file), base.identity()
+    base_model, base_id = loader(base), base.identity()  # loaded only on a cache miss: a chapter loads no model
     chosen = [config.semantics, *([config.other] if config.compare_semantics else [])]
     scores: dict[Semantics, dict[tuple[str, str], TokenScores]] = {s: {} for s in chosen}
     for ref in models:
-        tuned, tuned_id = cached_model(ref.path, ref.gguf_file), ref.identity()
+        tuned, tuned_id = loader(ref), ref.identity()
         tuned_tok = load_tokenizer(ref.path, gguf_file=ref.gguf_file)
         for task, (prompts, responses) in samples[ref.label].items():
             for semantics in (chosen if prompts else []):
@@ -267,7 +267,12 @@ def semantics_summary(tokens: TokenResults) -> Markdown:
 
 
 def semantics_table(tokens: TokenResults) -> pd.DataFrame | Markdown:
-    """KL and rank shift per (model, task) under both semantics, or why it is absent."""
+    """Per metric (sampled-token KL, exact KL, rank shift) and arm, the mean per group under both semantics
+    (the per-(model, task) values are ``tokens.semantics``), or why it is absent."""
     if tokens.semantics is None:
         return Markdown("The other semantics was not computed (the study's `analysis.compare_semantics` is false).")
-    return tokens.semantics.round(5)
+    cfg = tokens.config
+    parts = [compare_by_group(tokens.semantics, [f"{m}_{cfg.semantics}", f"{m}_{cfg.other}"]).assign(metric=m)
+             for m in METRICS]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["metric", *(c for c in out.columns if c != "metric")]].round(4)
