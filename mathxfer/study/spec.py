@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
-from mathxfer.errors import UsageError, read_json_lines, read_yaml_mapping
+from mathxfer.errors import UsageError, read_yaml_mapping
 from mathxfer.paths import REPO_ROOT, recipes_dir, repo_path
 from mathxfer.train.recipes import STUDY_FILE
 
@@ -274,27 +274,15 @@ def responses_path(path: str, data_dir: str | None) -> Path:
     return in_data if in_data.is_file() or not repo_path(given).is_file() else repo_path(given)
 
 
-RESPONSES_FIX = "one JSON object per line with string keys 'input' (the prompt) and 'output' (the response)"
-
-
 def read_responses(path: Path, n: int) -> tuple[list[str], list[str]]:
-    """The first ``n`` (prompt, response) pairs of a released responses file, or StudyError naming the line."""
-    from mathxfer.errors import DamagedFile
+    """The first ``n`` (prompt, response) pairs of a released responses file (``mathxfer.analysis.inputs``, the
+    reader ``mathxfer analyze tokens --responses`` uses), or StudyError naming the file and line."""
+    from mathxfer.analysis.inputs import read_responses as read
 
     try:
-        rows = read_json_lines(path, RESPONSES_FIX)
-    except DamagedFile as err:
-        raise StudyError(str(err)) from err
-    prompts, responses = [], []
-    for number, row in enumerate(rows[:n], 1):
-        if not (isinstance(row, dict) and isinstance(row.get("input"), str) and isinstance(row.get("output"), str)):
-            shown = sorted(row) if isinstance(row, dict) else type(row).__name__
-            raise StudyError(f"{path}: record {number} is not a released response ({shown}); each line must be "
-                             + RESPONSES_FIX)
-        prompts.append(row["input"])
-        responses.append(row["output"])
-    if not prompts:
-        raise StudyError(f"{path}: no responses; each line must be {RESPONSES_FIX}")
+        prompts, responses = read(path, n)
+    except UsageError as err:
+        raise StudyError(str(err)) from None
     return prompts, responses
 
 

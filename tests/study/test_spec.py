@@ -113,10 +113,10 @@ def _released_copy(tmp_path, lines: list[str]) -> str:
 
 
 @pytest.mark.parametrize(("lines", "message"), [
-    (['{"input": "p", "output": "r"}', "{broken"], "responses.jsonl:2: damaged (not valid JSON"),
+    (['{"input": "p", "output": "r"}', "{broken"], "responses.jsonl:2: not valid JSON"),
     (['{"input": "p", "response": "r"}'],
-     "responses.jsonl: record 1 is not a released response (['input', 'response'])"),
-    ([], "responses.jsonl: no responses"),
+     "responses.jsonl:1: no 'output' key (it has ['input', 'response'])"),
+    ([], "responses.jsonl: empty (no JSON lines)"),
 ])
 def test_a_bad_responses_file_is_named_before_anything_runs(tmp_path, lines, message):
     pair = {**PAIR, "responses": {"IFEval": _released_copy(tmp_path, lines)}}
