@@ -150,15 +150,17 @@ def test_real_tables_hold_the_paper_groups(real_study):
 # the latent and token pages: the main semantics, named from the record, then both semantics and both sign rules
 LATENT_MICRO = ("computed under the **`official`** semantics", "d_star_official", "d_star_paper",
                 "Switching from `official` to `paper` changes d* by a median of", "SFT-vs-RL ordering",
-                "d_star_loadings", "d_star_scores", "Switching to the rule of scikit-learn before 1.5")
+                "d_star_loadings", "d_star_scores", "Switching to the rule of scikit-learn before 1.5",
+                "math: official", "non: paper", "math: loadings", "non: scores")  # the per-group tables' columns
 TOKENS_MICRO = ("computed under the **`official`** semantics", "kl_sampled_official", "kl_sampled_paper",
-                "rank_shift_paper", "**Sampled-token KL.** Switching from `official` to `paper`", "**Exact KL.**")
+                "**Sampled-token KL.** Switching from `official` to `paper`", "**Exact KL.**",
+                "rank_shift", "math: official", "non: paper")  # the per-metric, per-group table
 NOT_COMPARED = "the other semantics was not computed (`analysis.compare_semantics` is false)"
 CHAPTER_CASES = [("micro_study", "micro", ()), ("micro_study", "latent", LATENT_MICRO),
                  ("micro_study", "tokens", TOKENS_MICRO),
                  ("micro_study", "controlled", ("Math reasoning (avg)", "Each SFT arm again at lr 1e-04", "3e-04",
                                                 "TI_other")),
-                 ("real_study", "latent", (NOT_COMPARED, "d_star_scores")), ("real_study", "tokens", (NOT_COMPARED,)),
+                 ("real_study", "latent", (NOT_COMPARED, "math: scores")), ("real_study", "tokens", (NOT_COMPARED,)),
                  ("real_study", "controlled", ("MATH500", "Other reasoning (avg)", "paper's 18 reported pairs")),
                  # the landing page: every claim for every profile, linked to its chapter; only this study has a record
                  ("micro_study", "index", ('href="controlled.html"', "study `micro-", "no smol study record")),
