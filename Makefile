@@ -23,7 +23,8 @@ book: $(STAMP)
 publish: book
 	$(BIN)/mathxfer check-links _build/html
 
-test: $(STAMP)
+# The tests include SmolLM2 from its GGUF file (mathxfer analyze end to end), so they install it too.
+test: $(STAMP) smol-model
 	bash .ci/ensure-chromium
 	bash .ci/ensure-bubblewrap
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
