@@ -153,9 +153,15 @@ def launcher_options(spec: StudySpec) -> list[str]:
             "--num_machines", str(spec.launcher.num_machines)]
 
 
+def launch_argv(spec: StudySpec, run: PlannedRun, accelerate: str = "accelerate") -> list[str]:
+    """The ``accelerate launch`` command that trains ``run`` on a GPU node (launcher profiles), as arguments;
+    ``accelerate`` is the executable to name."""
+    return [accelerate, "launch", *launcher_options(spec), *run.train_command(spec.profile)]
+
+
 def launch_command(spec: StudySpec, run: PlannedRun) -> str:
-    """The ``accelerate launch`` line that trains ``run`` on a GPU node (launcher profiles)."""
-    return shlex.join(["accelerate", "launch", *launcher_options(spec), *run.train_command(spec.profile)])
+    """``launch_argv`` as the one shell line the plan prints and the run's log starts with."""
+    return shlex.join(launch_argv(spec, run))
 
 
 def study_key(spec: StudySpec, runs: list[PlannedRun]) -> str:

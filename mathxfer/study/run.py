@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from mathxfer.paths import REPO_ROOT, logs_dir
 from mathxfer.provenance import provenance, write_json_atomic
-from mathxfer.study.plan import (MAIN, PlannedRun, launch_command, launcher_options, plan_study, sample_providers,
+from mathxfer.study.plan import (MAIN, PlannedRun, launch_argv, launch_command, plan_study, sample_providers,
                                  study_key)
 from mathxfer.study.evaluation import task_groups
 from mathxfer.study.record import RunEntry, StudyRecord, record_path
@@ -137,8 +137,8 @@ def _launch(spec: StudySpec, run: PlannedRun, say: Callable[[str], None]) -> Run
         say(f"{run.label}: {command}  (log: {log})")
         with log.open("a") as handle:
             print(f"$ {command}", file=handle, flush=True)
-            done = subprocess.run([_accelerate(), "launch", *launcher_options(spec), *run.train_command(spec.profile)],
-                                  cwd=REPO_ROOT, stdout=handle, stderr=subprocess.STDOUT)
+            done = subprocess.run(launch_argv(spec, run, _accelerate()), cwd=REPO_ROOT, stdout=handle,
+                                  stderr=subprocess.STDOUT)
         if done.returncode != 0:
             raise RuntimeError(f"{run.label}: `{command}` failed with exit status {done.returncode}; see {log}")
     return _entry(spec, run, reused)
