@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -195,13 +194,13 @@ def tokens_report(base: ModelRef, tuned: ModelRef, tokenizers: tuple[Any, Any],
     """KL and rank shift of the tuned model's responses (prompts, responses per task), scored by both models;
     ``tokenizers`` from ``pair_tokenizers`` (the base's encodes for both)."""
     from mathxfer.analysis.refs import loader
-    from mathxfer.analysis.semantics import score_config
+    from mathxfer.analysis.token_analysis import TokenConfig
     from mathxfer.analysis.tokens import score_responses, summarize
 
     base_tokenizer, tuned_tokenizer = tokenizers
-    # official: the joint string as vLLM tokenizes it; paper: the prompt as given (already the full rendered prompt)
-    config = score_config(semantics, max_response_tokens=max_response_tokens,
-                          add_special_tokens=semantics == "official")
+    # the study's rule: official tokenizes the joint string with its specials, as vLLM; paper the prompt as
+    # given (already the full rendered prompt)
+    config = TokenConfig(max_tokens=max_response_tokens, semantics=semantics).score()
     rows = []
     for task, (prompts, responses) in samples.items():
         scores = score_responses(loader(tuned), loader(base), tuned_tokenizer, base_tokenizer, prompts, responses,
@@ -211,19 +210,6 @@ def tokens_report(base: ModelRef, tuned: ModelRef, tokenizers: tuple[Any, Any],
                      "n_tokens": summary["n_tokens"], "kl_sampled": summary["kl_sampled"],
                      "kl_exact": summary["kl_full"], "rank_shift": summary["rank_shift"]})
     return Report(semantics, None, base.label, [tuned.label], rows)
-
-
-def benchmark_samples(tuned: ModelRef, tokenizer: Any, prompts: Mapping[str, Sequence[str]], max_new_tokens: int
-                      ) -> dict[str, tuple[list[str], list[str]]]:
-    """The tuned model's greedy answers to each benchmark's prompts, chat-rendered by its ``tokenizer`` (cached)."""
-    from mathxfer.analysis.token_analysis import generate_responses
-    from mathxfer.eval.backends import render_chat
-
-    out = {}
-    for task, texts in prompts.items():
-        rendered = [render_chat(tokenizer, t, thinking=False) for t in texts]
-        out[task] = (rendered, generate_responses(tuned, rendered, max_new_tokens))
-    return out
 
 
 # ---- the commands ------------------------------------------------------------------------------
@@ -266,7 +252,11 @@ def _tokens(args: argparse.Namespace) -> int:
     prompts = _benchmark_prompts(args, 0, first=True) if given is None else {}  # the first N, as the script
     base, tuned = model_ref(args.base, "--base", "base"), model_ref(args.tuned, "--tuned", "tuned")
     tokenizers = pair_tokenizers(base, tuned)
-    samples = given if given is not None else benchmark_samples(tuned, tokenizers[1], prompts, args.response_tokens)
+    samples = given
+    if samples is None:  # the tuned model's greedy answers, chat-rendered (cached), as the study's chapters
+        from mathxfer.analysis.token_analysis import generated_samples
+
+        samples = generated_samples(tuned, prompts, args.response_tokens)
     report = tokens_report(base, tuned, tokenizers, samples, args.semantics, max_response_tokens=args.max_tokens)
     _print(report, args.format, f"token shift ({args.semantics} semantics) of {tuned.label} against {base.label}")
     return 0
@@ -319,6 +309,3 @@ def add_commands(subparsers: Any) -> None:
                         help="--benchmarks: the greedy answers' token budget (default 512)")
     tokens.set_defaults(func=_tokens)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: mathxfer analyze latent ... / mathxfer analyze tokens ...")
