@@ -108,11 +108,12 @@ def compare_by_group(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFram
     """A ``compare_frame`` read per arm: for each of ``columns`` (one per setting), the Table 2 analogue of
     ``group_means`` (mean over the group's tasks, then over seeds), side by side as ``<group>: <setting>``
     columns, so each group's two settings sit next to each other. Rows: arm, kind, n_seeds."""
+    setting = {c: c.rsplit("_", 1)[-1] for c in columns}  # d_star_official -> official
     parts = {c: group_means(frame, c).set_index(["arm", "kind", "n_seeds"]) for c in columns}
     groups = [g for g in GROUP_LABELS if g in next(iter(parts.values())).columns]
     out = pd.concat({c: part[groups] for c, part in parts.items()}, axis=1)
-    out.columns = [f"{g}: {c.rsplit('_', 1)[-1]}" for c, g in out.columns]
-    return out[[f"{g}: {c.rsplit('_', 1)[-1]}" for g in groups for c in columns]].reset_index()
+    out.columns = [f"{g}: {setting[c]}" for c, g in out.columns]
+    return out[[f"{g}: {setting[c]}" for g in groups for c in columns]].reset_index()
 
 
 def _sft_above(frame: pd.DataFrame, column: str) -> pd.Series:

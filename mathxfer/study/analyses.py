@@ -29,6 +29,7 @@ from mathxfer.analysis.token_analysis import (
     Samples,
     TokenConfig,
     TokenResults,
+    generate_responses,
     generated_samples,
     token_analysis,
     tokens_from_benchmarks,
@@ -177,7 +178,6 @@ def _pair_samples(record: StudyRecord, pair: ModelPair) -> Samples:
                 for task, file in pair.responses.items()}
     ref = pair_ref(pair)
     if a.texts == "micro":
-        from mathxfer.analysis.token_analysis import generate_responses
         from mathxfer.micro.grading import render
 
         prompts = {t: [render(q) for q in qs] for t, qs in micro_texts(a.n_samples, a.seed).items()}

@@ -7,8 +7,8 @@ finds the record of a study file by its key and verifies what it points at befor
 
 Every file the record names inside the results store is stored relative to it and read back under the store
 the record lies in (a copy elsewhere: the current store, ``mathxfer.paths.in_results``): runs are found by
-their folder names (their keys), so a store trained on a cluster and copied here, or moved, still verifies. The study file is stored relative to the
-repository when it is one of its files.
+their folder names (their keys), so a store trained on a cluster and copied here, or moved, still verifies.
+The study file is stored relative to the repository when it is one of its files.
 """
 
 from __future__ import annotations
