@@ -7,7 +7,9 @@ one on its own greedy answers, each against its own base). One thread."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,16 @@ def micro_study(tmp_path_factory):
     yield record, root
 
 
+@contextlib.contextmanager
+def real_models_env(root: Path) -> Iterator[None]:
+    """A real-model study's environment: results under ``root``, the offline benchmark copies, one thread."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATHXFER_RESULTS", str(root / "results"))
+        mp.setenv("MATHXFER_DATA_DIR", str(benchmarks_dir()))
+        mp.setenv("OMP_NUM_THREADS", "1")
+        yield
+
+
 @pytest.fixture(scope="session")
 def real_study(tmp_path_factory):
     from eval.conftest import tiny_model_and_tokenizer  # tests/ is on sys.path (tests/eval is a package)
@@ -70,10 +82,7 @@ def real_study(tmp_path_factory):
     if not (benchmarks_dir() / "math500").is_dir():
         pytest.skip(f"offline benchmark copies not found at {benchmarks_dir()} (set MATHXFER_DATA_DIR)")
     root = tmp_path_factory.mktemp("real-study")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MATHXFER_RESULTS", str(root / "results"))
-        mp.setenv("MATHXFER_DATA_DIR", str(benchmarks_dir()))
-        mp.setenv("OMP_NUM_THREADS", "1")
+    with real_models_env(root):
         model, tok = tiny_model_and_tokenizer()
         model.save_pretrained(root / "base")
         tok.save_pretrained(root / "base")
@@ -102,10 +111,7 @@ def pairs_study(tmp_path_factory):
     if not (benchmarks_dir() / RELEASED_IFEVAL).is_file():
         pytest.skip(f"the released responses {RELEASED_IFEVAL} are not under {benchmarks_dir()}")
     root = tmp_path_factory.mktemp("pairs-study")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MATHXFER_RESULTS", str(root / "results"))
-        mp.setenv("MATHXFER_DATA_DIR", str(benchmarks_dir()))
-        mp.setenv("OMP_NUM_THREADS", "1")
+    with real_models_env(root):
         model, tok = tiny_model_and_tokenizer()
         for name, weights in (("base-a", model), ("tuned-a", perturbed(model, 1)), ("base-b", perturbed(model, 2)),
                               ("tuned-b", perturbed(model, 3))):
