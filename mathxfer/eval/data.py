@@ -72,8 +72,20 @@ def _coqa_official_to_hub(doc: dict[str, Any]) -> dict[str, Any]:
             "additional_answers": {k: {"input_text": [a["input_text"] for a in v]} for k, v in extra.items()}}
 
 
+def _word_problem_rows() -> list[dict[str, Any]]:
+    from mathxfer.train import word_problems
+
+    return word_problems.heldout_rows()
+
+
+GENERATED: dict[str, Callable[[], list[dict[str, Any]]]] = {"WordProblems": _word_problem_rows}
+
+
 def load_rows(spec: BenchmarkSpec, data_dir: Path | None) -> list[Source]:
-    """The raw rows, one Source per file / hub config. Raises BenchmarkMissing with the fix."""
+    """The raw rows, one Source per file / hub config (or the generator's, for generated benchmarks, wherever
+    the data dir points). Raises BenchmarkMissing with the fix."""
+    if spec.generated:
+        return [Source(f"generated:{spec.name}@{spec.version}", GENERATED[spec.name]())]
     if data_dir is not None:
         paths = [data_dir / rel for rel in spec.local]
         missing = [p for p in paths if not p.is_file()]
@@ -192,6 +204,12 @@ def _halueval(rows: list[dict[str, Any]], prefix: str, _seed: int) -> list[Item]
     return items
 
 
+def _word_problems(rows: list[dict[str, Any]], _prefix: str, _seed: int) -> list[Item]:
+    from mathxfer.train.gsm8k import parse
+
+    return [Item(f"wp:{row['id']}", {"question": row["question"]}, {"answer": parse(row).answer}) for row in rows]
+
+
 def _lcb(rows: list[dict[str, Any]], _prefix: str, _seed: int) -> list[Item]:
     from mathxfer.eval.livecodebench import lcb_item
 
@@ -201,7 +219,7 @@ def _lcb(rows: list[dict[str, Any]], _prefix: str, _seed: int) -> list[Item]:
 CONVERTERS: dict[str, Callable[[list[dict[str, Any]], str, int], list[Item]]] = {
     "AIME24": _math, "AIME25": _math, "MATH500": _math, "OlympiadBench": _math,
     "GPQA-Diamond": _gpqa, "ACPBench": _acp, "HeadQA": _headqa, "MC-TACO": _mctaco, "CoQA": _coqa,
-    "IFEval": _ifeval, "HaluEval": _halueval, "LiveCodeBench-v2": _lcb,
+    "IFEval": _ifeval, "HaluEval": _halueval, "LiveCodeBench-v2": _lcb, "WordProblems": _word_problems,
 }
 
 

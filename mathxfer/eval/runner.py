@@ -49,6 +49,7 @@ class EvalConfig:
     name: str | None = None            # the model's name in the scores file (default: from --model)
     method: str | None = None          # RL | SFT | official: how the tuned model was trained (the survey's grouping)
     limit: int | None = None
+    limits: tuple[tuple[str, int], ...] = ()  # (benchmark, first N items) pairs that replace ``limit`` for it
     data_dir: str | None = None
     out: str | None = None
     seed: int = 0
@@ -67,8 +68,12 @@ class EvalConfig:
             identity,  # the one model identity: weights, not the path, key the run
         )
 
-        return {"model": identity(self.model, gguf_file=self.gguf_file), "seed": self.seed, "limit": self.limit,
-                "thinking": self.thinking, "max_new_tokens": self.max_new_tokens, "backend": self.backend}
+        key = {"model": identity(self.model, gguf_file=self.gguf_file), "seed": self.seed, "limit": self.limit,
+               "thinking": self.thinking, "max_new_tokens": self.max_new_tokens, "backend": self.backend}
+        return {**key, "limits": dict(self.limits)} if self.limits else key  # keys without limits stay as they were
+
+    def limit_of(self, benchmark: str) -> int | None:
+        return dict(self.limits).get(benchmark, self.limit)
 
     @property
     def scores_method(self) -> str:
@@ -136,7 +141,7 @@ def evaluate_benchmark(name: str, cfg: EvalConfig, get_backend: Callable[[], Bac
                        log: Callable[[str], None] = print) -> BenchmarkOutcome:
     spec = get_spec(name)
     try:
-        items, sources = load_items(name, cfg.data_dir, seed=cfg.seed, limit=cfg.limit)
+        items, sources = load_items(name, cfg.data_dir, seed=cfg.seed, limit=cfg.limit_of(name))
     except BenchmarkMissing as err:
         log(f"skip {name}: {err}")
         return BenchmarkOutcome(name, "missing", message=str(err))

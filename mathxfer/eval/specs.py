@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from mathxfer.groups import BENCHMARK_GROUPS, BENCHMARKS, Group, group_of
+from mathxfer.groups import ADDED_BENCHMARKS, BENCHMARK_GROUPS, BENCHMARKS, KNOWN_BENCHMARKS, Group, group_of
+
+from mathxfer.train import word_problems  # noqa: E402  (a generator of rows, no heavy imports)
 
 PAPER_MAX_NEW_TOKENS = 32768
 
@@ -68,6 +70,12 @@ class BenchmarkSpec:
     stop: tuple[str, ...] = ()
     aggregate: Literal["mean", "micro", "subset_mean"] = "mean"
     notes: str = ""
+    generated: bool = False               # rows made by mathxfer code (mathxfer.eval.data.GENERATED), not read
+
+    @property
+    def added(self) -> bool:
+        """Not one of the paper's 12: a study's labelled addition (``mathxfer.groups.ADDED_BENCHMARKS``)."""
+        return self.name in ADDED_BENCHMARKS
 
     @property
     def group(self) -> Group:
@@ -132,9 +140,14 @@ SPECS: dict[str, BenchmarkSpec] = {s.name: s for s in (
                   "{question}", "yesno", "Yes/No judge accuracy, mean over qa, dialogue and summarization",
                   aggregate="subset_mean",
                   notes="absent offline: halueval/qa_generation_sample_one-turn.jsonl is a proxy, not HaluEval"),
+    BenchmarkSpec("WordProblems", int(word_problems.VERSION), "generate", HubSource(""), (), "{question}", "math",
+                  "accuracy (greedy) on 500 held-out one- and two-step word problems (mathxfer.train.word_problems)",
+                  stop=("Problem:",), generated=True,
+                  notes="added (not in the paper): the smol study's in-distribution math evaluation, prompted "
+                        "as its training problems are"),
 )}
 
-assert set(SPECS) == set(BENCHMARKS), "every paper benchmark needs a spec"
+assert set(SPECS) == set(KNOWN_BENCHMARKS), "every paper benchmark (and every addition) needs a spec"
 
 SUITES: dict[str, tuple[str, ...]] = {"paper": BENCHMARKS, **{g: tuple(b) for g, b in BENCHMARK_GROUPS.items()}}
 
@@ -147,7 +160,7 @@ def resolve_suite(text: str) -> tuple[str, ...]:
     unknown = [n for n in names if n not in SPECS]
     if unknown or not names:
         raise ValueError(f"unknown benchmark(s) {', '.join(unknown) or repr(text)}; use a suite "
-                         f"({', '.join(SUITES)}) or names from: {', '.join(BENCHMARKS)}")
+                         f"({', '.join(SUITES)}) or names from: {', '.join(KNOWN_BENCHMARKS)}")
     return names
 
 
@@ -155,4 +168,4 @@ def spec(name: str) -> BenchmarkSpec:
     try:
         return SPECS[name]
     except KeyError:
-        raise ValueError(f"unknown benchmark {name!r}; use one of {', '.join(BENCHMARKS)}") from None
+        raise ValueError(f"unknown benchmark {name!r}; use one of {', '.join(KNOWN_BENCHMARKS)}") from None

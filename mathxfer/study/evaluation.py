@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mathxfer.groups import BENCHMARK_GROUPS, Group
+from mathxfer.groups import ADDED_BENCHMARKS, BENCHMARK_GROUPS, Group
 from mathxfer.study.spec import Evaluation, StudySpec
 
 
@@ -29,8 +29,9 @@ def task_groups(evaluation: Evaluation) -> dict[str, Group]:
         return {name: fam.group for g in GROUPS for name, fam in FAMILIES.items() if fam.group == g}
     from mathxfer.eval.specs import resolve_suite
 
-    chosen = set(resolve_suite(evaluation.suite))
-    return {b: g for g, names in BENCHMARK_GROUPS.items() for b in names if b in chosen}
+    chosen = set(resolve_suite(evaluation.suite)) | set(evaluation.additions)
+    return {b: g for g, names in BENCHMARK_GROUPS.items()
+            for b in (*names, *(a for a, ag in ADDED_BENCHMARKS.items() if ag == g)) if b in chosen}
 
 
 def evaluate(spec: StudySpec, model: str, *, tuned_from: str | None = None) -> ModelScores:
@@ -64,7 +65,8 @@ def changed_data(spec: StudySpec, eval_path: str, seen: dict[str, str | None] | 
     for benchmark in task_groups(spec.evaluation):
         if benchmark not in seen:
             try:
-                items, _ = load_items(benchmark, spec.evaluation.data_dir, seed=DATA_SEED, limit=spec.evaluation.limit)
+                items, _ = load_items(benchmark, spec.evaluation.data_dir, seed=DATA_SEED,
+                                      limit=spec.evaluation.limits.get(benchmark, spec.evaluation.limit))
                 seen[benchmark] = items_fingerprint(items)
             except BenchmarkMissing:
                 seen[benchmark] = None
@@ -82,6 +84,7 @@ def _benchmarks(spec: StudySpec, model: str, tuned_from: str | None) -> ModelSco
     is_base = tuned_from is None
     cfg = EvalConfig(model=model, benchmarks=tuple(groups), gguf_file=spec.gguf_file if is_base else None,
                      base=tuned_from, name=None if not is_base else f"{spec.profile}-base", limit=evaluation.limit,
+                     limits=tuple(sorted(evaluation.limits.items())),
                      data_dir=evaluation.data_dir, max_new_tokens=evaluation.max_new_tokens,
                      batch_size=evaluation.batch_size, backend=evaluation.backend, seed=DATA_SEED)
     path, outcomes = run_eval(cfg, log=lambda _message: None)

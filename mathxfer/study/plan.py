@@ -115,7 +115,7 @@ def plan_study(spec: StudySpec) -> list[PlannedRun]:
     for variant, arms, extra in variants:
         for arm in arms:
             for seed in spec.seeds:
-                overrides = {**spec.recipe_overrides(seed), **extra}
+                overrides = {**spec.recipe_overrides(seed, arm), **extra}
                 fields = read_recipe(recipe_path(spec.profile, arm), overrides)
                 runs.append(PlannedRun(arm, seed, variant, overrides, fields, run_dir(fields)))
     return runs

@@ -98,6 +98,18 @@ class StudyRecord:
                      for k, v in getattr(run, key).items()]
         return pd.DataFrame(rows, columns=["arm", "seed", "name", "accuracy"])
 
+    def item_counts(self, variant: str = "main") -> pd.DataFrame:
+        """Long table: arm, seed, name (benchmark), n (items scored), read from each model's scores file;
+        empty for the micro world (its held-out sets are ``evaluation.eval_n`` items per group)."""
+        if self.spec.evaluation.kind != "benchmarks":
+            return pd.DataFrame(columns=["arm", "seed", "name", "n"])
+        from mathxfer.scores_file import read_scores
+
+        entries = [("base", -1, self.base["eval_path"]), *((r.arm, r.seed, r.eval_path) for r in self.select(variant))]
+        rows = [{"arm": arm, "seed": seed, "name": rec.benchmark, "n": rec.n}
+                for arm, seed, path in entries for rec in read_scores(path)[0]]
+        return pd.DataFrame(rows, columns=["arm", "seed", "name", "n"])
+
     def metrics(self, variant: str = "main") -> pd.DataFrame:
         """Every logged training step of every run: arm, seed, step and TRL's logged values."""
         frames = []

@@ -43,10 +43,12 @@ class Evaluation:
     eval_n: int = 200  # micro: held-out items per group
     suite: str = "paper"  # benchmarks: a suite (paper, math, other, non) or comma-separated names
     limit: int | None = None  # benchmarks: first N items of each (None: all)
+    limits: dict[str, int] = field(default_factory=dict)  # benchmarks: a benchmark's own limit instead
     max_new_tokens: int | None = None  # benchmarks: token budget (None: each spec's, the paper's 32768)
     backend: Literal["transformers", "vllm"] = "transformers"
     batch_size: int = 8
     data_dir: str | None = None  # local benchmark folder (None: $MATHXFER_DATA_DIR, else the hub)
+    additions: list[str] = field(default_factory=list)  # benchmarks beyond the paper's, in their group, labelled
 
 
 @dataclass(frozen=True)
@@ -115,16 +117,22 @@ class StudySpec:
     analysis: Analysis = field(default_factory=Analysis)
     controls: Controls = field(default_factory=Controls)
     launcher: Launcher | None = None
+    recipes: dict[str, dict[str, int | float | str | bool | None]] = field(default_factory=dict)  # arm -> fields
+    budget: str | None = None  # the entry of the file's ``budgets`` applied (read_study resolves ``auto``)
     source: str = field(default="", compare=False)  # the file it was read from (not a key)
 
-    def recipe_overrides(self, seed: int) -> dict[str, Any]:
-        """What the study sets in every arm's recipe: its base model, seed and step budget."""
+    def recipe_overrides(self, seed: int, arm: str | None = None) -> dict[str, Any]:
+        """What the study sets in an arm's recipe: its base model, seed and step budget, then the study's
+        own fields for that arm (``recipes``)."""
         out: dict[str, Any] = {"model_name_or_path": self.base_model, "seed": seed}
         if self.gguf_file is not None:
             out["gguf_file"] = self.gguf_file
         if self.steps is not None:
             out["max_steps"] = self.steps
-        return out
+        own = dict(self.recipes.get(arm, {})) if arm is not None else {}
+        if self.steps is not None:  # the study-wide step override wins over an arm's own max_steps
+            own.pop("max_steps", None)
+        return {**out, **own}
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -232,7 +240,8 @@ def _check(spec: StudySpec, source: str) -> None:
             raise StudyError(f"{source}: {key} is empty; name at least one")
         if len(set(values)) != len(values):
             raise StudyError(f"{source}: {key} lists a value twice: {values}")
-    for key, value in (("steps", spec.steps), ("workers", spec.workers), ("evaluation.eval_n", spec.evaluation.eval_n),
+    for key, value in (*((f"evaluation.limits.{b}", n) for b, n in spec.evaluation.limits.items()),
+                       ("steps", spec.steps), ("workers", spec.workers), ("evaluation.eval_n", spec.evaluation.eval_n),
                        ("evaluation.limit", spec.evaluation.limit), ("evaluation.batch_size", spec.evaluation.batch_size),
                        ("evaluation.max_new_tokens", spec.evaluation.max_new_tokens),
                        ("analysis.n_samples", spec.analysis.n_samples), ("analysis.max_tokens", spec.analysis.max_tokens),
@@ -252,9 +261,49 @@ def _check(spec: StudySpec, source: str) -> None:
                     resolve_suite(suite)
             except ValueError as err:
                 raise StudyError(f"{source}: {key}: {err}") from None
+    _check_recipes(spec, source)
+    from mathxfer.groups import ADDED_BENCHMARKS
+
+    unevaluated = [b for b in spec.evaluation.limits if b not in task_benchmarks(spec.evaluation)]
+    if unevaluated:
+        raise StudyError(f"{source}: evaluation.limits: {', '.join(map(repr, unevaluated))} is not evaluated by "
+                         "this study (evaluation.suite and evaluation.additions); name one of its benchmarks")
+    stray = [b for b in spec.evaluation.additions if b not in ADDED_BENCHMARKS]
+    if stray or (spec.evaluation.additions and spec.evaluation.kind != "benchmarks"):
+        raise StudyError(f"{source}: evaluation.additions: {', '.join(map(repr, stray)) or 'additions'} "
+                         f"{'is not an added benchmark' if stray else 'need evaluation.kind: benchmarks'}; "
+                         f"the additions are: {', '.join(ADDED_BENCHMARKS)}")
     if spec.launcher is not None and not repo_path(spec.launcher.config_file).is_file():
         raise StudyError(f"{source}: launcher.config_file {spec.launcher.config_file!r} does not exist")
     _check_pairs(spec, source)
+
+
+def task_benchmarks(evaluation: Evaluation) -> list[str]:
+    """The benchmarks a benchmarks evaluation scores (``mathxfer.study.evaluation.task_groups`` orders them)."""
+    if evaluation.kind != "benchmarks":
+        return []
+    from mathxfer.eval.specs import resolve_suite
+
+    try:
+        return [*resolve_suite(evaluation.suite), *evaluation.additions]
+    except ValueError:
+        return list(evaluation.additions)
+
+
+def _check_recipes(spec: StudySpec, source: str) -> None:
+    """Each ``recipes`` entry names an arm of the study, and every arm's recipe with the study's fields is one
+    TRL accepts the types and ranges of (``mathxfer.train.recipes.recipe_fields``)."""
+    from mathxfer.train.recipes import RecipeError, read_recipe, recipe_path
+
+    stray = [a for a in spec.recipes if a not in spec.arms]
+    if stray:
+        raise StudyError(f"{source}: recipes: {', '.join(map(repr, stray))} is not an arm of the study "
+                         f"(arms: {', '.join(spec.arms)}); name an arm, or remove the entry")
+    for arm in spec.arms:
+        try:
+            read_recipe(recipe_path(spec.profile, arm), spec.recipe_overrides(min(spec.seeds), arm))
+        except RecipeError as err:
+            raise StudyError(f"{source}: recipes.{arm} (with the study's base, seed and steps): {err}") from None
 
 
 def data_root(data_dir: str | None) -> Path:
@@ -355,6 +404,42 @@ def _apply(raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     return raw
 
 
+BUDGET_AUTO = "auto"  # the budget named gpu where a CUDA device is present, else the one named cpu
+
+
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``base``, section by section (a budget sets some keys of a section, not all of it)."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) \
+            else value
+    return out
+
+
+def _with_budget(raw: dict[str, Any], budget: Any, source: str) -> dict[str, Any]:
+    """The study with its chosen budget's settings applied: ``budgets`` maps a name (cpu, gpu, ...) to the
+    keys it changes; ``budget`` picks one (``auto``: gpu where torch sees a CUDA device, else cpu)."""
+    budgets = raw.pop("budgets", None)
+    if budgets is None:  # a study without budgets (a record's own copy: the budget it ran, already applied)
+        return {**raw, "budget": None if budget == BUDGET_AUTO else budget}
+    if not isinstance(budgets, Mapping) or not all(isinstance(v, Mapping) for v in budgets.values()) or not budgets:
+        raise StudyError(f"{source}: budgets must map a budget name to the study keys it sets, e.g. "
+                         "budgets: {cpu: {seeds: [0]}, gpu: {seeds: [0, 1, 2]}}")
+    if budget in (None, BUDGET_AUTO):
+        import torch
+
+        budget = "gpu" if torch.cuda.is_available() else "cpu"
+        if budget not in budgets:
+            raise StudyError(f"{source}: budget auto chose {budget!r} (CUDA {'present' if budget == 'gpu' else 'absent'}) "
+                             f"but budgets has only {', '.join(budgets)}; add it, or --set budget=NAME")
+    if budget not in budgets:
+        raise StudyError(f"{source}: budget {budget!r} is not one of its budgets: {', '.join(budgets)} (or auto)")
+    unknown = sorted(set(budgets[budget]) & {"budget", "budgets"})
+    if unknown:
+        raise StudyError(f"{source}: budgets.{budget} cannot set {', '.join(unknown)}")
+    return {**_merge(raw, budgets[budget]), "budget": budget}
+
+
 def read_study(path: str | Path | None = None, profile: str | None = None,
                overrides: Mapping[str, Any] | None = None) -> StudySpec:
     """The study of ``path`` (a user copy) or of ``profile`` (``recipes/<profile>/study.yaml``), checked."""
@@ -366,7 +451,9 @@ def read_study(path: str | Path | None = None, profile: str | None = None,
     source = str(path)
     raw = read_yaml_mapping(path, StudyError, f"no such study file; copy recipes/<profile>/{STUDY_FILE} and pass it "
                             "with --study", "a study file is a mapping of key: value")
-    raw = _apply(raw, overrides or {})
+    overrides = dict(overrides or {})
+    raw = _with_budget(raw, overrides.pop("budget", raw.get("budget")), source)
+    raw = _apply(raw, overrides)
     if profile is not None and raw.get("profile", profile) != profile:
         raise StudyError(f"{source}: its profile is {raw.get('profile')!r}, not {profile!r}")
     spec = dataclasses.replace(_build(StudySpec, raw, source), source=source)

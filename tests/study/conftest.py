@@ -22,12 +22,12 @@ MICRO = {"profile": "micro", "arms": ["sft-think", "grpo"], "seeds": [0, 1], "st
          "evaluation": {"kind": "micro", "eval_n": 10},
          "analysis": {"texts": "micro", "n_samples": 8, "max_tokens": 32, "umap": True},
          "controls": {"learning_rate": 1.0e-4}}
-REAL = {"profile": "smol", "arms": ["sft", "grpo"], "seeds": [0], "steps": 1, "workers": 2,
+REAL = {"profile": "smol", "arms": ["sft-nothink", "grpo"], "seeds": [0], "steps": 1, "workers": 2,
         "evaluation": {"kind": "benchmarks", "suite": "paper", "limit": 2, "max_new_tokens": 8, "batch_size": 4},
         "analysis": {"texts": "benchmarks", "n_samples": 2, "max_tokens": 16, "response_tokens": 8,
                      "umap": False, "compare_semantics": False},
         "controls": {"learning_rate": None}}
-PAIRS = {"profile": "smol", "arms": ["sft"], "seeds": [0], "steps": 1, "workers": 1,
+PAIRS = {"profile": "smol", "arms": ["sft-nothink"], "seeds": [0], "steps": 1, "workers": 1,
          "evaluation": {"kind": "benchmarks", "suite": "IFEval", "limit": 2, "max_new_tokens": 8, "batch_size": 4},
          "analysis": {"texts": "benchmarks", "n_samples": 2, "max_tokens": 16, "response_tokens": 8, "umap": False},
          "controls": {"learning_rate": None}}

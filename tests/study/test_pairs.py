@@ -44,7 +44,7 @@ def test_the_pairs_replace_the_runs_grouped_by_base(cached_only):
     groups = analyses.analysed(record)
     assert [(Path(b.path).name, [(r.label, r.kind, Path(r.path).name) for r in tuned]) for b, tuned in groups] == [
         ("base-a", [("tiny-RL", "RL", "tuned-a")]), ("base-b", [("tiny-SFT", "SFT", "tuned-b")])]
-    assert [r.arm for r in record.select("main")] == ["sft"]  # trained and evaluated, but not analysed
+    assert [r.arm for r in record.select("main")] == ["sft-nothink"]  # trained and evaluated, but not analysed
 
 
 def test_the_latent_frames_hold_each_pair_against_its_own_base(cached_only):

@@ -140,10 +140,10 @@ def test_real_tables_hold_the_paper_groups(real_study):
     for label in ("Math reasoning (avg)", "Other reasoning (avg)", "Non-reasoning (avg)", "MATH500", "IFEval"):
         assert label in t1.index, label
     per_benchmark = tables.side_by_side_benchmarks(record)
-    assert "paper grpo" in per_benchmark.columns and "ours sft" in per_benchmark.columns
+    assert "paper grpo" in per_benchmark.columns and "ours sft-nothink" in per_benchmark.columns
     assert per_benchmark.at["MATH500", "paper grpo"] == pytest.approx(87.8 - 60.4)  # Table 1: UniReason-RL vs base
     assert "paper's 18 reported pairs" in report.sigma_note(record).data
-    assert list(tables.transfer_summary(record).index) == ["sft", "grpo"]
+    assert list(tables.transfer_summary(record).index) == ["sft-nothink", "grpo"]
 
 
 # every chapter that reads a study, on both records; what each page must show beyond its provenance line

@@ -63,7 +63,22 @@ def test_micro_arms_share_prompts_and_optimiser():
 @pytest.mark.parametrize(("profile", "name"), [(p, n) for p in ("smol", "paper") for n in available_recipes(p)])
 def test_smol_and_paper_recipes_validate(profile, name):
     fields = read_recipe(RECIPES_DIR / profile / f"{name}.yaml")
-    assert fields["dataset_name"] in ("gsm8k", "unireason-math")
+    assert fields["dataset_name"] == {"smol": "word-problems", "paper": "unireason-math"}[profile]
+
+
+def test_smol_arms_share_prompts_and_the_sft_optimiser():
+    """The smol study's four arms, as the micro study's: the same prompts; SFT's learning rate above RL's;
+    the paper's DAPO settings for GRPO (no KL, clip 0.2 / 0.28, token-mean loss)."""
+    arms = {n: read_recipe(RECIPES_DIR / "smol" / f"{n}.yaml") for n in available_recipes("smol")}
+    assert sorted(arms) == ["grpo", "onpolicy-sft", "sft-nothink", "sft-think"]
+    assert len({(a["dataset_name"], a["dataset_size"]) for a in arms.values()}) == 1
+    assert (arms["sft-think"]["sft_target"], arms["sft-nothink"]["sft_target"]) == ("think", "no-think")
+    sft = {(a["learning_rate"], a["lr_scheduler_type"], a["per_device_train_batch_size"], a["max_steps"])
+           for n, a in arms.items() if n != "grpo"}
+    assert len(sft) == 1 and arms["grpo"]["learning_rate"] < arms["sft-think"]["learning_rate"]
+    grpo = arms["grpo"]
+    assert (grpo["beta"], grpo["loss_type"], grpo["epsilon"], grpo["epsilon_high"]) == (0.0, "dapo", 0.2, 0.28)
+    assert grpo["num_generations"] >= 8 and grpo["max_steps"] >= 100  # the gpu budget's protocol
 
 
 def test_paper_grpo_follows_the_papers_hyperparameters():
