@@ -48,7 +48,8 @@ def base_components(base: np.ndarray, sign: Sign = "loadings") -> np.ndarray:
     if base.ndim != 2 or base.shape[0] < 2:
         raise ValueError(f"need (n_items >= 2, hidden) base features for one layer, got shape {base.shape}")
     x = base.astype(np.float64)
-    pca = PCA(n_components=2, svd_solver="full").fit(x)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a layer with no variance (identical texts, e.g.
+        pca = PCA(n_components=2, svd_solver="full").fit(x)  # a shared chat prefix) leaves the unused ratio 0/0
     components = pca.components_
     # The vector whose largest-magnitude entry must come out positive, one row per component.
     deciding = components if sign == "loadings" else ((x - pca.mean_) @ components.T).T

@@ -18,19 +18,41 @@ def group_gain(g: pd.DataFrame, arm: str, group: str) -> pd.Series:
     return g[(g["arm"] == arm) & (g["name"] == group)]["gain"]
 
 
-def spread(values: pd.Series) -> float:
-    """The seed spread the verdicts compare a mean with: the sd over seeds, 0 for a single seed."""
-    return float(values.std()) if len(values) > 1 else 0.0
+def spread(values: pd.Series, sampling: float = 0.0) -> float:
+    """The spread the verdicts compare a mean with: the sd over seeds; for a single seed, ``sampling`` (twice
+    the standard error of the gain, from the items evaluated; 0 where it is not known)."""
+    return float(values.std()) if len(values) > 1 else sampling
 
 
-def gains_beyond_spread(values: pd.Series) -> bool:
-    """A gain: the mean over seeds is positive and larger than the seed spread."""
-    return values.mean() > 0 and values.mean() > spread(values)
+def gains_beyond_spread(values: pd.Series, sampling: float = 0.0) -> bool:
+    """A gain: the mean over seeds is positive and larger than the spread."""
+    return values.mean() > 0 and values.mean() > spread(values, sampling)
 
 
-def forgets(values: pd.Series) -> bool:
-    """A loss: the mean over seeds is negative and larger in size than the seed spread."""
-    return values.mean() < 0 and -values.mean() > spread(values)
+def forgets(values: pd.Series, sampling: float = 0.0) -> bool:
+    """A loss: the mean over seeds is negative and larger in size than the spread."""
+    return values.mean() < 0 and -values.mean() > spread(values, sampling)
+
+
+def sampling_spread(record: StudyRecord, arm: str, group: str) -> float:
+    """Twice the standard error of one arm's (first seed's) group gain over the base, from the items each was
+    scored on (``tables.standard_errors``); 0 for the micro world, whose spread comes from its seeds."""
+    from mathxfer.controlled.tables import standard_errors
+
+    se = standard_errors(record)
+    if se.empty:
+        return 0.0
+    pick = se[se["name"] == group]
+    base, tuned = pick[pick["arm"] == "base"]["se"], pick[pick["arm"] == arm]["se"]
+    if base.empty or tuned.empty:
+        return 0.0
+    return 2.0 * float((base.iloc[0] ** 2 + tuned.iloc[0] ** 2) ** 0.5)
+
+
+def _verdict(ok: bool, resolved: bool) -> str:
+    if not resolved:
+        return "cannot be resolved here (the change is within the spread)"
+    return "**agrees** with the paper" if ok else "**does not agree** with the paper"
 
 
 def rl_arms(record: StudyRecord) -> list[str]:
@@ -47,29 +69,40 @@ def agreement(record: StudyRecord) -> Markdown:
     """Each of the paper's claims, checked against our group gains (mean over seeds, sd as the spread)."""
     g = gains(record, "group")
 
+    one_seed = len(record.spec.seeds) == 1
+
+    def width(arm: str, group: str) -> float:
+        return spread(group_gain(g, arm, group), sampling_spread(record, arm, group))
+
     lines = []
     for arm in record.arms:
         math = group_gain(g, arm, "math")
-        moved = abs(math.mean()) > spread(math)
+        moved = abs(math.mean()) > width(arm, "math")
         lines.append(f"- **{arm}**: math {mean_sd(math)} points, other {mean_sd(group_gain(g, arm, 'other'))}, "
                      f"non-reasoning {mean_sd(group_gain(g, arm, 'non'))}"
-                     + ("" if moved else " (the math change is within the seed spread)"))
+                     + ("" if moved else " (the math change is within the spread)"))
 
     paper = paper_group_gains(record)
     claims = []
     for rl in rl_arms(record):
-        rl_non = group_gain(g, rl, "non").mean()
-        claims.append((f"RL ({rl}) gains math (by more than the seed spread)",
-                       gains_beyond_spread(group_gain(g, rl, "math"))))
+        rl_math, rl_non = group_gain(g, rl, "math"), group_gain(g, rl, "non")
+        claims.append((f"RL ({rl}) gains math (by more than the spread)",
+                       gains_beyond_spread(rl_math, sampling_spread(record, rl, "math")),
+                       abs(rl_math.mean()) > width(rl, "math")))
         for sft in twin_sft_arms(record):
-            claims.append((f"SFT ({sft}) gains math (by more than the seed spread)",
-                           gains_beyond_spread(group_gain(g, sft, "math"))))
-            claims.append((f"RL ({rl}) keeps non-reasoning better than {sft}",
-                           rl_non > group_gain(g, sft, "non").mean()))
-    verdicts = "\n".join(f"- {text}: **{'agrees' if ok else 'does not agree'}** with the paper" for text, ok in claims)
+            sft_math, sft_non = group_gain(g, sft, "math"), group_gain(g, sft, "non")
+            claims.append((f"SFT ({sft}) gains math (by more than the spread)",
+                           gains_beyond_spread(sft_math, sampling_spread(record, sft, "math")),
+                           abs(sft_math.mean()) > width(sft, "math")))
+            gap = rl_non.mean() - sft_non.mean()
+            claims.append((f"RL ({rl}) keeps non-reasoning better than {sft}", gap > 0,
+                           abs(gap) > max(width(rl, "non"), width(sft, "non"))))
+    verdicts = "\n".join(f"- {text}: {_verdict(ok, resolved)}" for text, ok, resolved in claims)
     ref = ", ".join(f"{arm} ({paper.at[arm, 'paper model']}) {paper.at[arm, 'math']:+.1f} / "
                     f"{paper.at[arm, 'non']:+.1f}" for arm in paper.index) or "no arm has a Table 1 twin"
-    return Markdown("Group gains over the base (mean ± sd over seeds):\n\n" + "\n".join(lines)
+    how = ("one seed; the spread is twice the standard error of a gain, from the items evaluated" if one_seed
+           and record.spec.evaluation.kind == "benchmarks" else "mean ± sd over seeds; the spread is the sd")
+    return Markdown(f"Group gains over the base ({how}):\n\n" + "\n".join(lines)
                     + f"\n\nThe paper's math / non-reasoning gains: {ref}.\n\n" + verdicts)
 
 
@@ -146,3 +179,38 @@ def unmatched_note(record: StudyRecord) -> Markdown:
     return Markdown(f"{', '.join(unmatched)} {'has' if len(unmatched) == 1 else 'have'} no counterpart in the "
                     "paper's Table 1, so the paper's columns are empty (NaN) there; the paper's on-policy SFT is "
                     "in its Table 4 ablation, on Qwen3-8B-Base.")
+
+
+def coverage_note(record: StudyRecord) -> Markdown:
+    """What the numbers of Table 1 are (± is the seed sd, or the sampling standard error for one seed), which
+    benchmarks each group average covers (additions labelled, absent ones named) and, for real benchmarks,
+    which benchmark the TI's math gain comes from."""
+    from mathxfer.controlled.tables import math_index_shares, task_groups
+    from mathxfer.groups import ADDED_BENCHMARKS, GROUP_LABELS
+
+    benchmarks = record.spec.evaluation.kind == "benchmarks"
+    if len(record.spec.seeds) > 1 or not benchmarks:
+        pm = f"mean ± sd over {len(record.spec.seeds)} seeds"
+    else:
+        pm = ("one seed: accuracy ± its sampling standard error, sqrt(p (100 - p) / n) over the n items scored "
+              "(a group's combines its benchmarks'); a difference is resolved when it exceeds about twice that")
+    missing = record.base.get("missing", {})
+    parts = []
+    for group, tasks in task_groups(record).items():
+        shown = [f"{t} (added)" if t in ADDED_BENCHMARKS else t for t in tasks if t not in missing]
+        absent = [t for t in tasks if t in missing]
+        parts.append(f"{GROUP_LABELS[group]}: {', '.join(shown)}" + (f"; absent: {', '.join(absent)}" if absent else ""))
+    text = f"Accuracy in % ({pm}).\n\n" + ("Each group average is the mean of the benchmarks it covers: "
+                                             + "; ".join(parts) + "." if benchmarks else "")
+    if missing:
+        text += (" An absent benchmark has no offline copy here: it is left out of its group's average and of the "
+                 "TI, never counted as 0.")
+    shares = math_index_shares(record)
+    added = [b for b in ADDED_BENCHMARKS if b in set(shares["benchmark"])]
+    if not shares.empty and added:
+        per = shares[shares["benchmark"].isin(added)].groupby("model")["share"].mean()
+        said = ", ".join(f"{m} {100 * v:.0f}%" for m, v in per.items() if pd.notna(v))
+        text += (f"\n\nThe TI's math gain (its math domain index) comes from {', '.join(added)}, the addition, as "
+                 f"these shares of the index show: {said or 'undefined (no math change)'}; the paper's four math "
+                 "benchmarks sit near 0 for a model this size.")
+    return Markdown(text)

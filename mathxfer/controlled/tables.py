@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mathxfer.groups import BENCHMARK_GROUPS, GROUP_LABELS, GROUPS, Group
+from mathxfer.groups import ADDED_BENCHMARKS, BENCHMARK_GROUPS, GROUP_LABELS, GROUPS, Group
 from mathxfer.paths import paper_dir
 from mathxfer.study.record import StudyRecord
 from mathxfer.survey.ti import Reading, transferability_table
@@ -47,19 +47,43 @@ def _wide(record: StudyRecord, by: str = "task", variant: str = "main") -> pd.Da
     return acc.pivot_table(index="model", columns="name", values="accuracy", sort=False)
 
 
+def standard_errors(record: StudyRecord) -> pd.DataFrame:
+    """Long table of each model's sampling standard error (points): arm, seed, name (benchmark or group), se.
+    A benchmark's is the binomial sqrt(p (100 - p) / n) over its n items (a 0/1 score per item; for several
+    samples per item, or IFEval's instruction-level score, an upper bound); a group average's combines its
+    benchmarks' as independent. Empty for the micro world."""
+    counts = record.item_counts()
+    if counts.empty:
+        return pd.DataFrame(columns=["arm", "seed", "name", "se"])
+    acc = record.accuracy("task").merge(counts, on=["arm", "seed", "name"])
+    acc["se"] = (acc["accuracy"] * (100 - acc["accuracy"]) / acc["n"]).pow(0.5)
+    acc["group"] = acc["name"].map(record.groups)
+    groups = acc.groupby(["arm", "seed", "group"], sort=False)["se"].agg(
+        lambda se: float((se.pow(2).sum()) ** 0.5 / len(se))).reset_index().rename(columns={"group": "name"})
+    return pd.concat([acc[["arm", "seed", "name", "se"]], groups], ignore_index=True)
+
+
 def table1(record: StudyRecord) -> pd.DataFrame:
-    """Accuracy (%) per task and group: the base, then each arm as mean ± sd over seeds."""
+    """Accuracy (%) per task and group: the base, then each arm as mean ± sd over seeds; for one seed of a
+    benchmark study, the accuracy ± its sampling standard error (``standard_errors``). A benchmark that could
+    not be evaluated reads "absent" (``side_by_side_benchmarks`` gives the reason), never 0."""
     groups = task_groups(record)
-    long = pd.concat([record.accuracy("task"), record.accuracy("group").assign(
-        name=lambda d: d["name"].map(lambda g: f"{GROUP_LABELS[g]} (avg)"))])
+    label = {g: f"{GROUP_LABELS[g]} (avg)" for g in GROUPS}
+    long = pd.concat([record.accuracy("task"), record.accuracy("group").assign(name=lambda d: d["name"].map(label))])
     stats = long.groupby(["arm", "name"], sort=False)["accuracy"].agg(["mean", "std", "count"]).reset_index()
+    se = standard_errors(record).assign(name=lambda d: d["name"].map(lambda n: label.get(n, n)))
+    stats = stats.merge(se.groupby(["arm", "name"])["se"].mean().reset_index(), on=["arm", "name"], how="left")
 
     def cell(row: pd.Series) -> str:
-        return f"{row['mean']:.1f}" if row["count"] < 2 else f"{row['mean']:.1f} ± {row['std']:.1f}"
+        if row["count"] >= 2:
+            return f"{row['mean']:.1f} ± {row['std']:.1f}"
+        return f"{row['mean']:.1f}" if pd.isna(row["se"]) else f"{row['mean']:.1f} ± {row['se']:.1f}"
 
     stats["cell"] = stats.apply(cell, axis=1)
     table = stats.pivot(index="name", columns="arm", values="cell")
-    order = [n for g, tasks in groups.items() for n in (*tasks, f"{GROUP_LABELS[g]} (avg)")]
+    for absent in record.base.get("missing", {}):
+        table.loc[absent] = "absent"
+    order = [n for g, tasks in groups.items() for n in (*tasks, label[g])]
     arms = ["base", *record.arms]
     return table.reindex(index=[n for n in order if n in table.index], columns=[a for a in arms if a in table.columns])
 
@@ -147,8 +171,44 @@ def side_by_side_benchmarks(record: StudyRecord) -> pd.DataFrame | None:
     scores, models = _paper_scores(), paper_models(record)
     out = pd.DataFrame(index=pd.Index(record.tasks(), name="benchmark"))
     out["group"] = [GROUP_LABELS[record.groups[b]] for b in out.index]
+    missing = record.base.get("missing", {})
+    out["status"] = ["absent: " + _short(missing[b]) if b in missing else
+                     "added (not in the paper)" if b in ADDED_BENCHMARKS else "" for b in out.index]
     for arm in record.arms:
         out[f"ours {arm}"] = ours[arm].reindex(out.index) if arm in ours.columns else float("nan")
         if arm in models:
-            out[f"paper {arm}"] = [scores.at[models[arm], b] - scores.at[PAPER_BASE, b] for b in out.index]
+            out[f"paper {arm}"] = [scores.at[models[arm], b] - scores.at[PAPER_BASE, b] if b in scores.columns
+                                   else float("nan") for b in out.index]
     return out
+
+
+def _short(reason: str, width: int = 90) -> str:
+    """A missing benchmark's reason, its first clause without the benchmark's name (the full message, with
+    the paths looked at and the fix, is in the scores file's provenance)."""
+    first = reason.split(":", 1)[-1].split("(looked for")[0].split(";")[0].strip()
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+def math_index_shares(record: StudyRecord) -> pd.DataFrame:
+    """Per (arm, seed) and math benchmark, its term w_b s_b of the math domain index the TI divides by
+    (``mathxfer.survey.ti``, pooled sigma) and its share of the index: which benchmark the TI's math gain
+    comes from. Empty for the micro world."""
+    if not _uses_benchmarks(record):
+        return pd.DataFrame(columns=["model", "benchmark", "term", "share"])
+    import numpy as np
+
+    from mathxfer.survey import load_survey
+
+    sigma = load_survey("reported").sigma()["math"]
+    wide = _wide(record, "task")
+    names = [b for b in task_groups(record).get("math", []) if b in wide.columns and pd.notna(wide.at["base", b])]
+    base = wide.loc["base", names].astype(float)
+    weights = (100.0 - base) / (100.0 - base).sum()
+    rows = []
+    for model in (m for m in wide.index if m != "base"):
+        z = (wide.loc[model, names].astype(float) - base) / sigma
+        terms = weights * np.sign(z) * np.sqrt(z.abs())
+        total = float(terms.sum())
+        rows += [{"model": model, "benchmark": b, "term": float(terms[b]),
+                  "share": float(terms[b]) / total if total else float("nan")} for b in names]
+    return pd.DataFrame(rows, columns=["model", "benchmark", "term", "share"])

@@ -17,6 +17,16 @@ from mathxfer.models import micro_base_dir
 BANDS = {"math": (20.0, 50.0), "other": (10.0, 60.0), "non": (90.0, 100.0)}
 
 
+def profile_note(profile: str) -> Markdown | None:
+    """Under another profile this page still describes the micro world: say so, and where that profile's
+    model and data are described (nothing to say in the micro book)."""
+    if profile == "micro":
+        return None
+    return Markdown(f"This book was built for the **{profile}** profile. This chapter describes the micro world, "
+                    "the model organism of the `micro` profile, and shows no result of this book's study; the "
+                    f"{profile} study's model, data and numbers are in the controlled, latent and token chapters.")
+
+
 def families_table(n_examples: int = 1, seed: int = 0) -> pd.DataFrame:
     """Every task family: group, what it asks, and held-out examples with their gold answers."""
     rows = []
