@@ -119,8 +119,11 @@ print(f"python {sys.version.split()[0]} | torch {torch.__version__} ({torch.__fi
       f"GPU: {torch.cuda.get_device_name(0) if cuda else 'none'}")
 EOF
 say "import check passed"
+# The gpu budget for one seed, but generation through transformers (the host has no vLLM) on the first 100 items
+# of each benchmark at 512 new tokens: every item at 1,024 tokens takes HF generate far past 8 minutes.
 cmd=("$VPY" -m mathxfer study --profile smol --set budget=gpu --set 'seeds=[0]' --set "base_model=$WORK/model"
-     --set "gguf_file=$name")
+     --set "gguf_file=$name" --set evaluation.backend=transformers --set evaluation.batch_size=128
+     --set evaluation.limit=100 --set evaluation.max_new_tokens=512)
 read -r -a extra <<< "${GPU_SMOL_ARGS:-}"      # more study arguments, split on blanks (e.g. --arm A --set K=V)
 cmd+=(${extra[@]+"${extra[@]}"})
 if [[ ${GPU_SMOL_DRY:-0} == 1 ]]; then

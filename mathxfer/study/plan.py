@@ -70,7 +70,7 @@ class PlannedRun:
         from mathxfer.train.data import ONPOLICY_FIELDS
 
         return (self.fields["model_name_or_path"], self.fields.get("gguf_file"),
-                *(self.fields.get(f) for f in ONPOLICY_FIELDS))
+                *(self.fields.get(f) for f in (*ONPOLICY_FIELDS, "onpolicy_batch_size")))
 
     def cost(self, sampled: bool = False) -> float:
         """Relative CPU cost, for scheduling longest first. Generation dominates: GRPO generates every

@@ -38,6 +38,8 @@ class OnPolicySFTConfig(RunFields, trl.SFTConfig):
     onpolicy_samples: int = field(default=8, metadata={"help": "samples per prompt"})
     onpolicy_temperature: float = field(default=0.7, metadata={"help": "sampling temperature"})
     onpolicy_max_new_tokens: int = field(default=48, metadata={"help": "longest sampled answer"})
+    onpolicy_batch_size: int = field(default=4, metadata={"help": "prompts per generate call (x onpolicy_samples "
+                                                                  "sequences; real models only)"})
 
 
 @dataclass

@@ -33,6 +33,7 @@ class TaskData:
     version: str = "1"  # part of every run's key: bump (or derive) it when the data a config yields changes
     source: Callable[[str | None], str] = lambda _data_dir: ""  # (data_dir) -> what the rows are read from
     whole_set: bool = False  # a fixed set of rows: dataset_size 0 takes every row (_seeded_sample)
+    onpolicy_fields: tuple[str, ...] = ()  # config fields its sampler also depends on, beyond ONPOLICY_FIELDS
 
     def data_version(self, data_dir: str | None) -> str:
         """What identifies the data a run of this source trains on: its version and, for data read from files
@@ -87,7 +88,7 @@ def _messages(rows: list[dict[str, Any]], key: str) -> Dataset:
                                             {"role": "assistant", "content": r[key]}] for r in rows]})
 
 
-ONPOLICY_BATCH = 4  # prompts per generate call (x onpolicy_samples sequences): benchmarks/bench_generation.py
+GENERIC_ONPOLICY_FIELDS = ("onpolicy_batch_size",)  # the batch changes the seeded stream's draws
 
 
 def _onpolicy_generic(rows_of: Callable[[Any], list[dict[str, Any]]], suffix: str = ""
@@ -106,7 +107,7 @@ def _onpolicy_generic(rows_of: Callable[[Any], list[dict[str, Any]]], suffix: st
         questions = [row["question"] + suffix for row in rows]
         samples = generate(model, tokenizer, [render_chat(tokenizer, q, thinking=False) for q in questions],
                            max_new_tokens=config.onpolicy_max_new_tokens, n=config.onpolicy_samples, greedy=False,
-                           temperature=config.onpolicy_temperature, batch_size=ONPOLICY_BATCH)
+                           temperature=config.onpolicy_temperature, batch_size=config.onpolicy_batch_size)
         kept = []
         for question, row, gens in zip(questions, rows, samples):
             good = [g.text for g in gens if grade_math(g.text, {"answer": row["answer"]}).score == 1.0]
@@ -133,9 +134,8 @@ def _worked(name: str, raw_rows: Callable[[Any], list[dict[str, Any]]], suffix: 
         def rows(config: Any) -> list[dict[str, Any]]:
             solutions = [gsm8k.parse(r) for r in raw_rows(config)]
             kept = [s for s in solutions if max_steps is None or 1 <= s.steps <= max_steps]
-            drawn = _seeded_sample([{"question": s.question + suffix, "answer": s.answer, "solution": s}
-                                    for s in kept], config.dataset_size, config.dataset_seed + config.seed)
-            return drawn
+            return _seeded_sample([{"question": s.question + suffix, "answer": s.answer, "solution": s}
+                                   for s in kept], config.dataset_size, config.dataset_seed + config.seed)
 
         def sft(config: Any) -> Dataset:
             return _messages([{"question": r["question"], "target": gsm8k.target(r["solution"], config.sft_target)}
@@ -147,7 +147,7 @@ def _worked(name: str, raw_rows: Callable[[Any], list[dict[str, Any]]], suffix: 
                                       "answer": [r["answer"] for r in drawn]})
 
         return TaskData(name, sft, rl, _onpolicy_generic(rows), build_reward("math"), version=version,
-                        whole_set=True, source=source)
+                        whole_set=True, source=source, onpolicy_fields=GENERIC_ONPOLICY_FIELDS)
 
     return build
 
@@ -194,7 +194,8 @@ def _unireason() -> TaskData:
         return _messages(_seeded_sample(raw, config.dataset_size, config.dataset_seed + config.seed), key)
 
     return TaskData("unireason-math", sft, lambda c: _rl_rows(rl_rows(c)), _onpolicy_generic(rl_rows, RL_SUFFIX),
-                    build_reward("math"), whole_set=True, source=lambda _data_dir: "hub:ReasoningTransferability@main")
+                    build_reward("math"), whole_set=True, source=lambda _data_dir: "hub:ReasoningTransferability@main",
+                    onpolicy_fields=GENERIC_ONPOLICY_FIELDS)
 
 
 def _local_file(name: str, data_dir: str | None, local_file: str) -> Path | None:
@@ -286,7 +287,8 @@ def onpolicy_sample(config: Any, data: TaskData, model: Any, tokenizer: Any) -> 
     from mathxfer.paths import cache_dir
     from mathxfer.provenance import config_key, provenance, write_json_atomic
 
-    key_config = {"kind": "onpolicy", "version": data.version, **{f: getattr(config, f) for f in ONPOLICY_FIELDS},
+    key_config = {"kind": "onpolicy", "version": data.version,
+                  **{f: getattr(config, f) for f in (*ONPOLICY_FIELDS, *data.onpolicy_fields)},
                   "base_identity": identity(config.model_name_or_path, gguf_file=config.gguf_file)}
     path = cache_dir("onpolicy") / f"{config_key(key_config)}.json"
     if path.is_file():

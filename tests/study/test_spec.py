@@ -91,6 +91,22 @@ BAD = [
      "analysis.pairs[0].responses must be a mapping of str to str or null"),
     ({"controls": {"learning_rate": 0}}, "controls.learning_rate must be positive"),
     ({"launcher": {"config_file": "nowhere.yaml"}}, "launcher.config_file 'nowhere.yaml' does not exist"),
+    # per-arm recipe fields, budgets, per-benchmark limits and additions
+    ({"recipes": {"nope": {"max_steps": 3}}}, "recipes: 'nope' is not an arm of the study"),
+    ({"recipes": {"grpo": {"max_stepz": 3}}}, "recipes.grpo (with the study's base, seed and steps): "),
+    ({"recipes": {"grpo": {"beta": -1.0}}}, "beta must be 0 or more, not -1.0"),
+    ({"recipes": {"grpo": 3}}, "recipes.grpo must be a mapping of str to"),
+    ({"budgets": {"cpu": {"seeds": [0]}}, "budget": "tpu"}, "budget 'tpu' is not one of its budgets: cpu (or auto)"),
+    ({"budgets": {"gpu": {"seeds": [0]}}}, "budget auto chose 'cpu' (CUDA absent) but budgets has only gpu"),
+    ({"budgets": {"cpu": {"budget": "gpu"}}}, "budgets.cpu cannot set budget"),
+    ({"budgets": {"cpu": 3}}, "budgets must map a budget name to the study keys it sets"),
+    ({"budgets": {"cpu": {"steps": -1}}}, "steps must be a positive number, not -1"),  # checked as any study key
+    ({"evaluation": {"additions": ["WordProblems"]}}, "evaluation.additions: additions need evaluation.kind: benchmarks"),
+    ({"evaluation": {"kind": "benchmarks", "additions": ["GSM9K"]}}, "evaluation.additions: 'GSM9K' is not an added"),
+    ({"evaluation": {"kind": "benchmarks", "suite": "math", "limits": {"IFEval": 3}}},
+     "evaluation.limits: 'IFEval' is not evaluated by this study"),
+    ({"evaluation": {"kind": "benchmarks", "suite": "math", "limits": {"AIME24": 0}}},
+     "evaluation.limits.AIME24 must be a positive number, not 0"),
 ]
 
 
@@ -180,3 +196,24 @@ def test_dry_run_plans_every_profile(profile):
                    for line in launches)
     else:
         assert not launches
+
+
+def test_the_budget_is_chosen_by_the_machine_and_overridable():
+    """smol: no CUDA device here, so auto applies the cpu budget (one seed, short runs); --set budget=gpu the
+    recipes' own numbers; a --set value wins over the budget's; the budget is part of the study's key."""
+    import torch
+
+    auto = read_study(profile="smol")
+    assert not torch.cuda.is_available() and auto.budget == "cpu"
+    assert auto.seeds == [0] and auto.evaluation.limits == {"WordProblems": 100}
+    assert auto.evaluation.limit == 4 and auto.evaluation.batch_size == 16  # the budget's, over the file's
+    assert auto.analysis.seed == 42  # a key the budget leaves alone keeps the file's value
+    gpu = read_study(profile="smol", overrides={"budget": "gpu"})
+    assert gpu.budget == "gpu" and gpu.seeds == [0, 1, 2] and gpu.evaluation.limit is None and not gpu.recipes
+    steps = {r.arm: r.fields["max_steps"] for r in plan_study(auto)}
+    assert steps == {"sft-think": 30, "sft-nothink": 30, "onpolicy-sft": 30, "grpo": 12}
+    assert {r.arm: r.fields["max_steps"] for r in plan_study(gpu)} == {
+        "sft-think": 200, "sft-nothink": 200, "onpolicy-sft": 200, "grpo": 100}
+    mine = read_study(profile="smol", overrides={"seeds": [3], "steps": 2})
+    assert mine.seeds == [3] and {r.fields["max_steps"] for r in plan_study(mine)} == {2}  # steps beats recipes
+    assert study_key(auto, plan_study(auto)) != study_key(gpu, plan_study(gpu))
