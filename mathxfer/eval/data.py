@@ -73,7 +73,7 @@ def _coqa_official_to_hub(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _word_problem_rows() -> list[dict[str, Any]]:
-    from mathxfer.train import word_problems
+    from mathxfer.mathdata import word_problems
 
     return word_problems.heldout_rows()
 
@@ -205,7 +205,7 @@ def _halueval(rows: list[dict[str, Any]], prefix: str, _seed: int) -> list[Item]
 
 
 def _word_problems(rows: list[dict[str, Any]], _prefix: str, _seed: int) -> list[Item]:
-    from mathxfer.train.gsm8k import parse
+    from mathxfer.mathdata.worked import parse
 
     return [Item(f"wp:{row['id']}", {"question": row["question"]}, {"answer": parse(row).answer}) for row in rows]
 

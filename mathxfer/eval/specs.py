@@ -15,7 +15,7 @@ from typing import Literal
 
 from mathxfer.groups import ADDED_BENCHMARKS, BENCHMARK_GROUPS, BENCHMARKS, KNOWN_BENCHMARKS, Group, group_of
 
-from mathxfer.train import word_problems  # noqa: E402  (a generator of rows, no heavy imports)
+from mathxfer.mathdata import word_problems  # noqa: E402  (a generator of rows, no heavy imports)
 
 PAPER_MAX_NEW_TOKENS = 32768
 
@@ -141,7 +141,7 @@ SPECS: dict[str, BenchmarkSpec] = {s.name: s for s in (
                   aggregate="subset_mean",
                   notes="absent offline: halueval/qa_generation_sample_one-turn.jsonl is a proxy, not HaluEval"),
     BenchmarkSpec("WordProblems", int(word_problems.VERSION), "generate", HubSource(""), (), "{question}", "math",
-                  "accuracy (greedy) on 500 held-out one- and two-step word problems (mathxfer.train.word_problems)",
+                  "accuracy (greedy) on 500 held-out one- and two-step word problems (mathxfer.mathdata.word_problems)",
                   stop=("Problem:",), generated=True,
                   notes="added (not in the paper): the smol study's in-distribution math evaluation, prompted "
                         "as its training problems are"),

@@ -262,12 +262,12 @@ def _check(spec: StudySpec, source: str) -> None:
             except ValueError as err:
                 raise StudyError(f"{source}: {key}: {err}") from None
     _check_recipes(spec, source)
-    from mathxfer.groups import ADDED_BENCHMARKS
+    from mathxfer.groups import ADDED_BENCHMARKS, KNOWN_BENCHMARKS
 
-    unevaluated = [b for b in spec.evaluation.limits if b not in task_benchmarks(spec.evaluation)]
-    if unevaluated:
-        raise StudyError(f"{source}: evaluation.limits: {', '.join(map(repr, unevaluated))} is not evaluated by "
-                         "this study (evaluation.suite and evaluation.additions); name one of its benchmarks")
+    unknown = [b for b in spec.evaluation.limits if b not in KNOWN_BENCHMARKS]  # a limit of a benchmark the
+    if unknown:  # study does not evaluate (a budget's, after --set evaluation.additions=[]) is simply unused
+        raise StudyError(f"{source}: evaluation.limits: {', '.join(map(repr, unknown))} is not a benchmark; "
+                         f"the benchmarks are: {', '.join(KNOWN_BENCHMARKS)}")
     stray = [b for b in spec.evaluation.additions if b not in ADDED_BENCHMARKS]
     if stray or (spec.evaluation.additions and spec.evaluation.kind != "benchmarks"):
         raise StudyError(f"{source}: evaluation.additions: {', '.join(map(repr, stray)) or 'additions'} "
@@ -276,18 +276,6 @@ def _check(spec: StudySpec, source: str) -> None:
     if spec.launcher is not None and not repo_path(spec.launcher.config_file).is_file():
         raise StudyError(f"{source}: launcher.config_file {spec.launcher.config_file!r} does not exist")
     _check_pairs(spec, source)
-
-
-def task_benchmarks(evaluation: Evaluation) -> list[str]:
-    """The benchmarks a benchmarks evaluation scores (``mathxfer.study.evaluation.task_groups`` orders them)."""
-    if evaluation.kind != "benchmarks":
-        return []
-    from mathxfer.eval.specs import resolve_suite
-
-    try:
-        return [*resolve_suite(evaluation.suite), *evaluation.additions]
-    except ValueError:
-        return list(evaluation.additions)
 
 
 def _check_recipes(spec: StudySpec, source: str) -> None:

@@ -125,20 +125,20 @@ def _worked(name: str, raw_rows: Callable[[Any], list[dict[str, Any]]], suffix: 
             source: Callable[[str | None], str], max_steps: int | None = None) -> Callable[[], TaskData]:
     """Rows in GSM8K's schema (a worked solution with calculator annotations and a ``#### N`` line): the
     questions with gold numbers for GRPO and on-policy sampling, the solutions as think / no-think SFT targets
-    (``mathxfer.train.gsm8k``). Every arm sees the same prompt: the question, then ``suffix``; ``max_steps``
+    (``mathxfer.mathdata.worked``). Every arm sees the same prompt: the question, then ``suffix``; ``max_steps``
     keeps the problems solved in at most that many calculations."""
     def build() -> TaskData:
         from mathxfer.eval.reward import build_reward
-        from mathxfer.train import gsm8k
+        from mathxfer.mathdata import worked
 
         def rows(config: Any) -> list[dict[str, Any]]:
-            solutions = [gsm8k.parse(r) for r in raw_rows(config)]
+            solutions = [worked.parse(r) for r in raw_rows(config)]
             kept = [s for s in solutions if max_steps is None or 1 <= s.steps <= max_steps]
             return _seeded_sample([{"question": s.question + suffix, "answer": s.answer, "solution": s}
                                    for s in kept], config.dataset_size, config.dataset_seed + config.seed)
 
         def sft(config: Any) -> Dataset:
-            return _messages([{"question": r["question"], "target": gsm8k.target(r["solution"], config.sft_target)}
+            return _messages([{"question": r["question"], "target": worked.target(r["solution"], config.sft_target)}
                               for r in rows(config)], "target")
 
         def rl(config: Any) -> Dataset:
@@ -164,13 +164,13 @@ WORD_PROBLEMS_TRAIN = 20000  # rows in the word-problems training pool (a datase
 
 
 def _word_problem_rows(_config: Any) -> list[dict[str, Any]]:
-    from mathxfer.train import word_problems
+    from mathxfer.mathdata import word_problems
 
     return word_problems.rows(WORD_PROBLEMS_TRAIN, seed=0, split="train")
 
 
 def _word_problems() -> Callable[[], TaskData]:
-    from mathxfer.train import word_problems
+    from mathxfer.mathdata import word_problems
 
     # the question alone: measured on SmolLM2-135M, the paper's RL suffix drops its greedy accuracy on these
     # problems from 8/48 to 1/48 (it then rambles past its budget), leaving GRPO no reward to learn from

@@ -171,7 +171,7 @@ def test_a_study_record_is_stale_when_its_benchmark_data_changed(own_data, tmp_p
     from mathxfer.study.spec import parse_set, read_study
 
     spec = read_study(profile="smol", overrides=parse_set(
-        ["evaluation.suite=AIME25", "evaluation.limit=3", f"evaluation.data_dir={own_data}"]))
+        ["evaluation.suite=AIME25", "evaluation.additions=[]", "evaluation.limit=3", f"evaluation.data_dir={own_data}"]))
     cfg = EvalConfig(model="fake", benchmarks=("AIME25",), limit=3, data_dir=str(own_data), out=str(tmp_path),
                      seed=DATA_SEED)
     path, _ = run_eval(cfg, backend_factory=lambda: oracle_for(own_data, 3), **QUIET)

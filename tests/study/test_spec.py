@@ -103,8 +103,8 @@ BAD = [
     ({"budgets": {"cpu": {"steps": -1}}}, "steps must be a positive number, not -1"),  # checked as any study key
     ({"evaluation": {"additions": ["WordProblems"]}}, "evaluation.additions: additions need evaluation.kind: benchmarks"),
     ({"evaluation": {"kind": "benchmarks", "additions": ["GSM9K"]}}, "evaluation.additions: 'GSM9K' is not an added"),
-    ({"evaluation": {"kind": "benchmarks", "suite": "math", "limits": {"IFEval": 3}}},
-     "evaluation.limits: 'IFEval' is not evaluated by this study"),
+    ({"evaluation": {"kind": "benchmarks", "suite": "math", "limits": {"IFEvil": 3}}},
+     "evaluation.limits: 'IFEvil' is not a benchmark"),
     ({"evaluation": {"kind": "benchmarks", "suite": "math", "limits": {"AIME24": 0}}},
      "evaluation.limits.AIME24 must be a positive number, not 0"),
 ]

@@ -11,7 +11,8 @@ import pytest
 
 from mathxfer.eval.grading import grade_math
 from mathxfer.eval.testdata import benchmarks_dir
-from mathxfer.train import gsm8k, word_problems
+from mathxfer.mathdata import word_problems
+from mathxfer.mathdata import worked
 from mathxfer.train.data import task_data
 
 GSM8K_TRAIN = benchmarks_dir() / "gsm8k" / "train.jsonl"
@@ -25,7 +26,7 @@ def _gsm8k_rows(n: int) -> list[dict]:
 
 
 def test_parse_reads_the_answer_line_and_every_calculation():
-    first = gsm8k.parse(_gsm8k_rows(1)[0])  # Natalia's clips: 48/2 = 24, 48 + 24 = 72
+    first = worked.parse(_gsm8k_rows(1)[0])  # Natalia's clips: 48/2 = 24, 48 + 24 = 72
     assert first.answer == "72" and first.steps == 2
     assert first.calculations == (("48/2", "24"), ("48+24", "72"))
     assert "<<" not in first.solution and "####" not in first.solution
@@ -34,15 +35,15 @@ def test_parse_reads_the_answer_line_and_every_calculation():
 @pytest.mark.parametrize("row", [{"question": "q", "answer": "no answer line"}, {"question": "q", "answer": "x ####  "}])
 def test_parse_refuses_a_row_without_an_answer(row):
     with pytest.raises(ValueError, match="no '#### answer' line"):
-        gsm8k.parse(row)
+        worked.parse(row)
 
 
 def test_think_and_no_think_targets_differ_only_by_the_reasoning_block():
     for row in _gsm8k_rows(50):
-        sol = gsm8k.parse(row)
-        think, no_think = gsm8k.target(sol, "think"), gsm8k.target(sol, "no-think")
-        assert gsm8k.THINK_OPEN not in no_think and think.startswith(gsm8k.THINK_OPEN + "\n")
-        block, _, after = think.partition(gsm8k.THINK_CLOSE + "\n")
+        sol = worked.parse(row)
+        think, no_think = worked.target(sol, "think"), worked.target(sol, "no-think")
+        assert worked.THINK_OPEN not in no_think and think.startswith(worked.THINK_OPEN + "\n")
+        block, _, after = think.partition(worked.THINK_CLOSE + "\n")
         assert after == no_think  # the same solution and answer after the block
         assert [f"Step {i}: {e} = {r}." for i, (e, r) in enumerate(sol.calculations, 1)] == \
             re.findall(r"Step \d+: .*\.", block)
@@ -52,7 +53,7 @@ def test_think_and_no_think_targets_differ_only_by_the_reasoning_block():
 
 def test_an_unknown_target_names_the_choices():
     with pytest.raises(ValueError, match="think, no-think"):
-        gsm8k.target(gsm8k.parse(_gsm8k_rows(1)[0]), "human")
+        worked.target(worked.parse(_gsm8k_rows(1)[0]), "human")
 
 
 def _evaluate(expression: str) -> float:
@@ -66,12 +67,12 @@ def test_word_problems_are_worked_gsm8k_rows_with_correct_arithmetic():
     assert rows == word_problems.rows(400, seed=0)  # a pure function of the seed
     assert {r["kind"] for r in rows} == set(word_problems.KINDS)
     for row in rows:
-        sol = gsm8k.parse(row)
+        sol = worked.parse(row)
         assert 1 <= sol.steps <= 2
         for expression, result in sol.calculations:
             assert _evaluate(expression) == float(result), row
         assert sol.calculations[-1][1] == sol.answer
-        assert grade_math(gsm8k.target(sol, "think"), {"answer": sol.answer}).score == 1.0
+        assert grade_math(worked.target(sol, "think"), {"answer": sol.answer}).score == 1.0
 
 
 def test_word_problem_splits_never_share_a_question():
@@ -97,7 +98,7 @@ def test_every_arm_sees_the_same_prompts(name):
         sft = data.sft(_config(name, sft_target=target))
         assert [m[0] for m in sft["messages"]] == [p[0] for p in rl["prompt"]]
     if name == "gsm8k-easy":  # the headroom filter: one or two calculations, so at most two checked steps
-        blocks = [m[1]["content"].partition(gsm8k.THINK_CLOSE)[0] for m in data.sft(_config(name))["messages"]]
+        blocks = [m[1]["content"].partition(worked.THINK_CLOSE)[0] for m in data.sft(_config(name))["messages"]]
         assert all(1 <= len(re.findall(r"^Step \d+:", b, re.M)) <= 2 for b in blocks)
 
 
@@ -108,7 +109,7 @@ def test_onpolicy_sample_of_the_real_model_keeps_only_graded_correct_answers(smo
 
     model, tok = load_model(smol_gguf), load_tokenizer(smol_gguf)
     config = _config("word-problems", dataset_size=4, onpolicy_samples=4, onpolicy_temperature=0.7,
-                     onpolicy_max_new_tokens=48)
+                     onpolicy_max_new_tokens=48, onpolicy_batch_size=4)
     data = task_data("word-problems")
     kept = data.onpolicy(config, model, tok)
     gold = {p[0]["content"]: a for p, a in zip(data.rl(config)["prompt"], data.rl(config)["answer"])}

@@ -4,7 +4,7 @@ SmolLM2-135M-Instruct solves almost no GSM8K problem (measured on the base, gree
 0/16 and 1/16 even on one-step items; MATH level 1 the same), so GRPO would see no reward and on-policy SFT
 no sample. One- and two-step problems with two-digit numbers are within its reach. Each row is written like
 a GSM8K row (``question``, ``answer`` = a worked solution with ``<<a+b=c>>`` calculator annotations and a
-``#### c`` line), so ``mathxfer.train.gsm8k`` builds the same think / no-think targets from both.
+``#### c`` line), so ``mathxfer.mathdata.worked`` builds the same think / no-think targets from both.
 
 Rows are a pure function of (seed, split): train and held-out problems never share a key (a hash split),
 and the held-out rows are the ``WordProblems`` benchmark (``mathxfer.eval.specs``), the in-distribution math
