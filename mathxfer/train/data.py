@@ -78,8 +78,8 @@ def _seeded_sample(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[s
     return rows[:n] if n > 0 else rows
 
 
-def _rl_rows(rows: list[dict[str, Any]]) -> Dataset:
-    return Dataset.from_dict({"prompt": [[{"role": "user", "content": r["question"] + RL_SUFFIX}] for r in rows],
+def _rl_rows(rows: list[dict[str, Any]], suffix: str = RL_SUFFIX) -> Dataset:
+    return Dataset.from_dict({"prompt": [[{"role": "user", "content": r["question"] + suffix}] for r in rows],
                               "answer": [r["answer"] for r in rows]})
 
 
@@ -141,12 +141,7 @@ def _worked(name: str, raw_rows: Callable[[Any], list[dict[str, Any]]], suffix: 
             return _messages([{"question": r["question"], "target": worked.target(r["solution"], config.sft_target)}
                               for r in rows(config)], "target")
 
-        def rl(config: Any) -> Dataset:
-            drawn = rows(config)
-            return Dataset.from_dict({"prompt": [[{"role": "user", "content": r["question"]}] for r in drawn],
-                                      "answer": [r["answer"] for r in drawn]})
-
-        return TaskData(name, sft, rl, _onpolicy_generic(rows), build_reward("math"), version=version,
+        return TaskData(name, sft, lambda c: _rl_rows(rows(c), suffix=""), _onpolicy_generic(rows), build_reward("math"), version=version,
                         whole_set=True, source=source, onpolicy_fields=GENERIC_ONPOLICY_FIELDS)
 
     return build
