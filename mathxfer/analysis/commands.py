@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mathxfer.analysis.inputs import check_layers, parse_layers, read_responses, read_texts
 from mathxfer.analysis.semantics_names import SEMANTICS, Semantics
@@ -122,12 +122,17 @@ def benchmark_names(text: str) -> tuple[str, ...]:
         raise UsageError(f"--benchmarks {text}: {err}") from None
 
 
-def _benchmark_prompts(args: argparse.Namespace, seed: int, first: bool) -> dict[str, list[str]]:
-    from mathxfer.analysis.texts import benchmark_prompts
+def _benchmark_texts(args: argparse.Namespace, seed: int, kind: Literal["latent", "prompts"]) -> dict[str, list[str]]:
+    """``kind``: "latent" (the rows as the PCA-shift script joins them), or "prompts" (the first N prompts,
+    as the token script answers them)."""
+    from mathxfer.analysis.texts import benchmark_prompts, benchmark_texts
     from mathxfer.eval.data import BenchmarkMissing
 
+    names = benchmark_names(args.benchmarks)
     try:
-        return benchmark_prompts(benchmark_names(args.benchmarks), args.n, seed, args.data_dir, args.limit, first)
+        if kind == "latent":
+            return benchmark_texts(names, args.n, seed, args.data_dir, args.limit)
+        return benchmark_prompts(names, args.n, seed, args.data_dir, args.limit, first=True)
     except (BenchmarkMissing, ValueError, KeyError) as err:
         raise UsageError(f"--benchmarks {args.benchmarks}: {str(err).splitlines()[0]}") from None
 
@@ -225,7 +230,7 @@ def _latent(args: argparse.Namespace) -> int:
     if args.texts is not None:
         texts = {Path(args.texts).stem: read_texts(args.texts, args.n)}
     else:
-        texts = _benchmark_prompts(args, args.seed, first=False)
+        texts = _benchmark_texts(args, args.seed, "latent")
     for task, items in texts.items():
         if len(items) < MIN_TEXTS:
             raise UsageError(f"{task}: {len(items)} text(s); d* fits a 2-component PCA per layer, which needs at "
@@ -249,7 +254,7 @@ def _tokens(args: argparse.Namespace) -> int:
     _one_input(args, "--responses", 'one {"input": ..., "output": ...}')
     given = ({Path(args.responses).stem: read_responses(args.responses, args.n)}
              if args.responses is not None else None)
-    prompts = _benchmark_prompts(args, 0, first=True) if given is None else {}  # the first N, as the script
+    prompts = _benchmark_texts(args, 0, "prompts") if given is None else {}  # the first N, as the script
     base, tuned = model_ref(args.base, "--base", "base"), model_ref(args.tuned, "--tuned", "tuned")
     tokenizers = pair_tokenizers(base, tuned)
     samples = given
@@ -284,7 +289,8 @@ def add_commands(subparsers: Any) -> None:
 
     latent = sub.add_parser("latent", help="d*: how far each tuned model's hidden states moved from the base's "
                             "(the paper's PCA shift), per task")
-    _common(latent, "each benchmark's prompt text")
+    _common(latent, "each benchmark's rows joined as the authors' script does (MATH500: problem + solution + "
+            "answer; GPQA: question, options and explanation; IFEval: the prompt)")
     latent.add_argument("--tuned", required=True, nargs="+", metavar="MODEL", help="one or more tuned models")
     latent.add_argument("--texts", metavar="FILE", help='JSON Lines, one {"text": ...} per line: the first --n '
                         "are the task (named after the file)")

@@ -22,7 +22,7 @@ from mathxfer.analysis.paper import paper_group_means
 from mathxfer.analysis.refs import ModelRef, loader
 from mathxfer.analysis.seeds import compare_by_group, compare_frame, group_means, is_first_seed, model_info, sensitivity, with_info
 from mathxfer.analysis.semantics import SEMANTICS, Semantics, check_semantics, hidden_config, other_semantics
-from mathxfer.analysis.texts import benchmark_prompts
+from mathxfer.analysis.texts import benchmark_texts
 from mathxfer.analysis.umap_view import UMAPConfig, umap_by_group
 from mathxfer.groups import Group, group_of
 from mathxfer.models import load_tokenizer
@@ -150,7 +150,7 @@ def latent_from_benchmarks(base: ModelRef, models: Sequence[ModelRef], benchmark
                            config: LatentConfig = LatentConfig(), data_dir: str | Path | None = None,
                            limit: int | None = None) -> LatentResults:
     """smol / paper: the paper's benchmarks' text from ``mathxfer.eval`` (``limit`` for smoke runs)."""
-    texts = benchmark_prompts(benchmarks, config.n_samples, config.seed, data_dir, limit)
+    texts = benchmark_texts(benchmarks, config.n_samples, config.seed, data_dir, limit)
     return latent_analysis(base, models, texts, {b: group_of(b) for b in benchmarks}, config)
 
 

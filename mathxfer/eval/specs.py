@@ -52,6 +52,18 @@ class HubSource:
     data_files: tuple[str, ...] = ()   # for hub repos without a loading script (LiveCodeBench)
 
 
+@dataclass(frozen=True)
+class LatentText:
+    """What the latent analysis reads of a benchmark: the raw rows' columns that the authors' PCA-shift script
+    lists for it (its DATASET_CFG), those present joined with ``sep``, not the prompt the model is asked."""
+    fields: tuple[str, ...]
+    sep: str = "  "
+    source: int | None = None      # one file of several (the script's single subset, e.g. HaluEval qa), else all
+
+    def text(self, row: dict[str, object]) -> str:
+        return self.sep.join(str(row[f]) for f in self.fields if row.get(f) is not None)
+
+
 PAPER_SAMPLED = Sampling(temperature=0.6, top_p=0.95, n=3)
 GREEDY = Sampling()
 
@@ -71,6 +83,7 @@ class BenchmarkSpec:
     aggregate: Literal["mean", "micro", "subset_mean"] = "mean"
     notes: str = ""
     generated: bool = False               # rows made by mathxfer code (mathxfer.eval.data.GENERATED), not read
+    latent: LatentText = LatentText(())   # every spec below names its own
 
     @property
     def added(self) -> bool:
@@ -85,29 +98,34 @@ class BenchmarkSpec:
 SPECS: dict[str, BenchmarkSpec] = {s.name: s for s in (
     BenchmarkSpec("AIME24", 1, "generate", HubSource("Maxwell-Jia/AIME_2024", split="train"),
                   ("aime24/aime24.jsonl",), MATH_PROMPT, "math", "accuracy, mean over 10 samples",
-                  replace(PAPER_SAMPLED, n=10)),
+                  replace(PAPER_SAMPLED, n=10),
+                  latent=LatentText(("problem", "Problem", "solution", "Solution", "reference_solution"))),
     BenchmarkSpec("AIME25", 1, "generate", HubSource("math-ai/aime25"),
                   ("aime25/aime25.jsonl",), MATH_PROMPT, "math", "accuracy, mean over 10 samples",
-                  replace(PAPER_SAMPLED, n=10)),
+                  replace(PAPER_SAMPLED, n=10), latent=LatentText(("problem", "answer"))),
     BenchmarkSpec("MATH500", 1, "generate", HubSource("HuggingFaceH4/MATH-500"),
                   ("math500/math500.jsonl",), MATH_PROMPT, "math", "accuracy, mean over 3 samples",
-                  PAPER_SAMPLED, stop=("Problem:",)),
+                  PAPER_SAMPLED, stop=("Problem:",), latent=LatentText(("problem", "solution", "answer"))),
     BenchmarkSpec("OlympiadBench", 1, "generate",
                   HubSource("Hothan/OlympiadBench", name="OE_TO_maths_en_COMP", split="train"),
                   ("olympiadbench/test.jsonl",), MATH_PROMPT, "math", "accuracy (greedy)",
-                  stop=("Problem:",)),
+                  stop=("Problem:",), latent=LatentText(("question", "solution", "final_answer"), sep=" ")),
     BenchmarkSpec("GPQA-Diamond", 1, "generate",
                   HubSource("Idavidrein/gpqa", name="gpqa_diamond", split="train"),
                   ("gpqa_diamond/gpqa_diamond.zip",), GPQA_PROMPT, "letter",
                   "accuracy, mean over 3 samples; options shuffled per item with the run's seed",
-                  PAPER_SAMPLED, notes="hub dataset is gated: accept its terms and log in first"),
+                  PAPER_SAMPLED, notes="hub dataset is gated: accept its terms and log in first",
+                  latent=LatentText(tuple(f"Pre-Revision {c}" for c in (
+                      "Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2",
+                      "Incorrect Answer 3", "Explanation")))),
     BenchmarkSpec("LiveCodeBench-v2", 1, "generate",
                   HubSource("livecodebench/code_generation_lite", split="train", data_files=(
                       "hf://datasets/livecodebench/code_generation_lite/test.jsonl",
                       "hf://datasets/livecodebench/code_generation_lite/test2.jsonl")),
                   ("livecodebench/test.jsonl",), LCB_PROMPT, "code",
                   "pass@1 over public+private tests, mean over 3 samples", PAPER_SAMPLED,
-                  notes="absent offline; the local file uses the hub rows' schema"),
+                  notes="absent offline; the local file uses the hub rows' schema",
+                  latent=LatentText(("question_content", "public_test_cases"))),
     BenchmarkSpec("ACPBench", 1, "generate",
                   HubSource("ibm-research/acp_bench", split="test", names=tuple(
                       f"acp_{t}_mcq" for t in ("app", "areach", "just", "land", "prog", "reach", "val"))),
@@ -116,22 +134,27 @@ SPECS: dict[str, BenchmarkSpec] = {s.name: s for s in (
                   ACP_PROMPT, "letter", "accuracy on the 7 multiple-choice tasks",
                   stop=("**Question**:", "**Question:**", "Q:"),
                   notes="UNCERTAIN: the paper ran lm-eval mcq_cot_2shot; the 2 shots come from dev files "
-                        "that are not offline, so this is zero-shot"),
+                        "that are not offline, so this is zero-shot",
+                  latent=LatentText(("context", "question", "answer"), source=0)),  # the script's acp_app
     BenchmarkSpec("HeadQA", 1, "loglik", HubSource("EleutherAI/headqa", name="en"),
                   ("headqa/test_HEAD_EN.json",), "Question: {question}\nAnswer:", "choice",
-                  "accuracy: the answer with the highest log-likelihood (lm-eval headqa_en acc)"),
+                  "accuracy: the answer with the highest log-likelihood (lm-eval headqa_en acc)",
+                  latent=LatentText(("qtext", "ra", "answers"))),
     BenchmarkSpec("CoQA", 1, "generate", HubSource("EleutherAI/coqa", split="validation"),
                   ("coqa/coqa-dev-v1.0.json",), "{question}", "coqa",
                   "F1 of the first response line against the last turn's answers (lm-eval coqa)",
                   stop=("\nQ:",), notes="absent offline; UNCERTAIN whether the paper reports F1 or EM "
-                                        "(both are recorded)"),
+                                        "(both are recorded)",
+                  latent=LatentText(("story", "questions", "answers"))),
     BenchmarkSpec("MC-TACO", 1, "loglik", HubSource("CogComp/mc_taco"),
                   ("mc_taco/test_9442.tsv",),
                   "{sentence}\nQuestion: {question}\nAnswer: {answer}\nPlausible:", "choice",
-                  "accuracy over (question, candidate) rows: yes/no by log-likelihood (lm-eval mc_taco acc)"),
+                  "accuracy over (question, candidate) rows: yes/no by log-likelihood (lm-eval mc_taco acc)",
+                  latent=LatentText(("question", "answer"))),
     BenchmarkSpec("IFEval", 1, "generate", HubSource("google/IFEval", split="train"),
                   ("ifeval/input_data.jsonl",), "{question}", "ifeval",
-                  "instruction-level strict accuracy (official checkers via lm-eval)", aggregate="micro"),
+                  "instruction-level strict accuracy (official checkers via lm-eval)", aggregate="micro",
+                  latent=LatentText(("prompt",))),
     BenchmarkSpec("HaluEval", 1, "generate",
                   HubSource("pminervini/HaluEval", split="data",
                             names=("qa_samples", "dialogue_samples", "summarization_samples")),
@@ -139,15 +162,19 @@ SPECS: dict[str, BenchmarkSpec] = {s.name: s for s in (
                    "halueval/summarization_samples.jsonl"),
                   "{question}", "yesno", "Yes/No judge accuracy, mean over qa, dialogue and summarization",
                   aggregate="subset_mean",
-                  notes="absent offline: halueval/qa_generation_sample_one-turn.jsonl is a proxy, not HaluEval"),
+                  notes="absent offline: halueval/qa_generation_sample_one-turn.jsonl is a proxy, not HaluEval",
+                  latent=LatentText(("knowledge", "dialogue_history", "right_response", "hallucinated_response"),
+                                    source=0)),  # the script reads the qa subset
     BenchmarkSpec("WordProblems", int(word_problems.VERSION), "generate", HubSource(""), (), "{question}", "math",
                   "accuracy (greedy) on 500 held-out one- and two-step word problems (mathxfer.mathdata.word_problems)",
                   stop=("Problem:",), generated=True,
                   notes="added (not in the paper): the smol study's in-distribution math evaluation, prompted "
-                        "as its training problems are"),
+                        "as its training problems are",
+                  latent=LatentText(("question", "answer"))),  # not in the script: problem + worked solution
 )}
 
 assert set(SPECS) == set(KNOWN_BENCHMARKS), "every paper benchmark (and every addition) needs a spec"
+assert all(s.latent.fields for s in SPECS.values()), "every spec names its latent-analysis columns"
 
 SUITES: dict[str, tuple[str, ...]] = {"paper": BENCHMARKS, **{g: tuple(b) for g, b in BENCHMARK_GROUPS.items()}}
 

@@ -24,7 +24,7 @@ from mathxfer.analysis.latent_analysis import (
     latent_over_bases,
 )
 from mathxfer.analysis.refs import ModelRef
-from mathxfer.analysis.texts import benchmark_prompts, micro_texts
+from mathxfer.analysis.texts import benchmark_prompts, benchmark_texts, micro_texts
 from mathxfer.analysis.token_analysis import (
     Samples,
     TokenConfig,
@@ -140,7 +140,7 @@ def latent_texts(record: StudyRecord) -> dict[str, list[str]]:
     a = record.spec.analysis
     if a.texts == "micro":
         return micro_texts(a.n_samples, a.seed)
-    return benchmark_prompts(_benchmarks(record), a.n_samples, a.seed, record.spec.evaluation.data_dir, a.limit)
+    return benchmark_texts(_benchmarks(record), a.n_samples, a.seed, record.spec.evaluation.data_dir, a.limit)
 
 
 def latent_for(record: StudyRecord, **config: Any) -> LatentResults:
