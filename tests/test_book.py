@@ -127,3 +127,40 @@ def test_failing_chapter_is_named_and_the_book_still_builds(repo_root, tmp_path)
     assert "FileNotFoundError" in error and re.search(r"cell \d+", error)
     assert "chapter 'survey' failed" in log.getvalue()
     assert (root / "_build/html/book/intro.html").exists()
+
+
+def test_an_unchanged_chapter_is_kept_and_a_changed_input_executes_it_again(repo_root, tmp_path, extra_scores):
+    from mathxfer.book.chapters import chapter
+    from mathxfer.book.execute import execute_chapter
+
+    (tmp_path / "book").mkdir()
+    root = copy_book(repo_root, tmp_path / "book")
+    survey = chapter("survey")
+    scores = tmp_path / "scores.json"
+    shutil.copy(extra_scores, scores)
+    params = survey.parameters("micro", {"extra_results": [str(scores)]})
+    first = execute_chapter(root, survey, params, progress=False)
+    page = first.output.read_text()
+    assert first.ok and not first.cached
+    again = execute_chapter(root, survey, params, progress=False)
+    assert again.ok and again.cached and again.output.read_text() == page  # the page is the same file
+    literal = execute_chapter(root, survey, {**params, "ti_reading": "literal"}, progress=False)
+    assert literal.ok and not literal.cached and "Under the literal reading" in literal.output.read_text()
+    back = execute_chapter(root, survey, params, progress=False)
+    assert not back.cached  # the copy held the literal page: the key is of the last execution only
+    scores.write_text(scores.read_text().replace("Qwen3-14B-RL (ours)", "Qwen3-14B-RL (ours, again)"))
+    changed = execute_chapter(root, survey, params, progress=False)  # the scores file named changed
+    assert not changed.cached and "Qwen3-14B-RL (ours, again)" in changed.output.read_text()
+    (root / survey.notebook).write_text((root / survey.notebook).read_text() + " ")
+    assert not execute_chapter(root, survey, params, progress=False).cached  # the notebook changed
+
+
+def test_a_failed_chapter_is_executed_again(repo_root, tmp_path):
+    from mathxfer.book.chapters import chapter
+    from mathxfer.book.execute import execute_chapter
+
+    root = copy_book(repo_root, tmp_path)
+    params = chapter("survey").parameters("micro", {"scores": "/nonexistent/scores.csv"})
+    assert not execute_chapter(root, chapter("survey"), params, progress=False).ok
+    run = execute_chapter(root, chapter("survey"), params, progress=False)
+    assert not run.ok and not run.cached

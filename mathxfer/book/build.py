@@ -107,7 +107,7 @@ def build_book(profile: str = DEFAULT_PROFILE, only: Sequence[str] | None = None
         print(f"[{i}/{len(plans)}] executing chapter '{ch.name}' ({ch.notebook}, profile {profile})",
               file=log, flush=True)
         run = execute_chapter(root, ch, params, progress=progress)
-        status = "ok" if run.ok else f"FAILED at {run.error}"
+        status = ("ok, unchanged inputs: kept" if run.cached else "ok") if run.ok else f"FAILED at {run.error}"
         print(f"[{i}/{len(plans)}] {ch.name}: {status} ({run.seconds:.1f}s)", file=log, flush=True)
         runs.append(run)
     for ch in CHAPTERS:

@@ -22,6 +22,7 @@ class Chapter:
     title: str
     defaults: Mapping[str, Any]  # parameter defaults, shared by all profiles
     uses_study: bool = False  # reads a study record: `mathxfer book` runs the study stage first
+    reads_profiles: bool = False  # also reads every profile's default study record (the index's columns)
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # parameters with a fixed set of values
 
     def parameters(self, profile: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -93,6 +94,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         title="Does math reasoning transfer? What reproduces",
         defaults=STUDY,  # the profile's own study; the other profiles' columns read their default studies
         uses_study=True,
+        reads_profiles=True,
     ),
     Chapter(
         name="survey",

@@ -187,6 +187,13 @@ def record_path(key: str) -> Path:
     return study_dir() / key / RECORD_FILE
 
 
+def spec_record_path(spec: StudySpec) -> Path:
+    """Where the study's record is (or will be): its key holds every input of the study."""
+    from mathxfer.study.plan import plan_study, study_key
+
+    return record_path(study_key(spec, plan_study(spec)))
+
+
 def file_digest(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -260,12 +267,9 @@ def load_record(study: str | Path | None = None, profile: str = "micro") -> Stud
     profile's own ``recipes/<profile>/study.yaml``. A missing or stale record names the command to run."""
     if study is not None and str(study).endswith(".json"):
         return verify(read_record(study))
-    from mathxfer.study.plan import plan_study, study_key
-
     spec = read_study(study, None if study is not None else profile)
-    key = study_key(spec, plan_study(spec))
-    path = record_path(key)
+    path = spec_record_path(spec)
     if not path.is_file():
-        raise StudyRecordMissing(f"no study record for {spec.source} (key {key}) in {study_dir()}: "
+        raise StudyRecordMissing(f"no study record for {spec.source} (key {path.parent.name}) in {study_dir()}: "
                                  f"run `{_command(spec)}` first (the book's `mathxfer book` runs it too)")
     return verify(read_record(path, _command(spec)))
