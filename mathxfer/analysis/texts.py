@@ -41,8 +41,9 @@ def benchmark_texts(names: Sequence[str], n_samples: int, seed: int, data_dir: s
 
     out: dict[str, list[str]] = {}
     for name in names:
-        latent = spec(name).latent
-        sources = load_rows(spec(name), default_data_dir(data_dir))
+        benchmark = spec(name)
+        latent = benchmark.latent
+        sources = load_rows(benchmark, default_data_dir(data_dir))
         if latent.source is not None:
             sources = sources[latent.source:latent.source + 1]
         rows = [row for src in sources for row in src.rows][:limit]

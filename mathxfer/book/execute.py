@@ -22,6 +22,7 @@ from mathxfer.book.chapters import PROFILES, Chapter
 from mathxfer.book.exports import export_outputs
 from mathxfer.paths import PACKAGE_DIR, data_dir, repo_path
 from mathxfer.provenance import TRACKED_PACKAGES, config_key, package_versions
+from mathxfer.study.record import file_digest, spec_record_path
 
 EXECUTED_DIR = Path("_build") / "executed"  # relative to the book root: one folder per profile
 CELL_TIMEOUT_S = 1800
@@ -56,23 +57,22 @@ def _file_inputs(parameters: dict[str, Any]) -> dict[str, str]:
     """The files a chapter's parameters name (its study record, scores files), each by its content."""
     values = [v for value in parameters.values() for v in (value if isinstance(value, list) else [value])]
     paths = {str(v): repo_path(v) for v in values if isinstance(v, str) and v}
-    return {name: _tree_digest([path]) for name, path in paths.items() if path.is_file()}
+    return {name: file_digest(path) for name, path in paths.items() if path.is_file()}
 
 
 def _profile_records() -> dict[str, str]:
     """Each profile's default study record, by content ("absent" when none): the index page reads them all."""
     from mathxfer.study import read_study
-    from mathxfer.study.record import spec_record_path
 
     paths = {profile: spec_record_path(read_study(profile=profile)) for profile in PROFILES}
-    return {profile: _tree_digest([p]) if p.is_file() else "absent" for profile, p in paths.items()}
+    return {profile: file_digest(p) if p.is_file() else "absent" for profile, p in paths.items()}
 
 
 def execution_key(root: Path, chapter: Chapter, parameters: dict[str, Any]) -> str:
     """What an executed page depends on: the notebook, its parameters and the files they name, the package's
     code, the committed data, the tracked libraries, the benchmarks folder and results store in use."""
     inputs = {
-        "notebook": _tree_digest([root / chapter.notebook]),
+        "notebook": file_digest(root / chapter.notebook),
         "parameters": parameters,
         "files": _file_inputs(parameters),
         "records": _profile_records() if chapter.reads_profiles else {},

@@ -25,7 +25,7 @@ from mathxfer.provenance import provenance, write_json_atomic
 from mathxfer.study.plan import (MAIN, PlannedRun, launch_argv, launch_command, plan_study, sample_providers,
                                  study_key)
 from mathxfer.study.evaluation import task_groups
-from mathxfer.study.record import RunEntry, StudyRecord, record_path
+from mathxfer.study.record import RunEntry, StudyRecord, record_path, spec_record_path
 from mathxfer.study.spec import StudySpec
 
 
@@ -150,7 +150,7 @@ def describe_plan(spec: StudySpec, runs: Sequence[PlannedRun], out: TextIO) -> N
 
     print(f"study {spec.source}: {len(runs)} runs ({', '.join(spec.arms)} x seeds {spec.seeds}"
           + (f", controls lr={spec.controls.learning_rate:.0e}" if spec.controls.learning_rate else "") + ")", file=out)
-    print(f"record: {record_path(study_key(spec, list(plan_study(spec))))}", file=out)
+    print(f"record: {spec_record_path(spec)}", file=out)
     for run in sorted(runs, key=lambda r: -r.cost()) if spec.launcher is None else runs:
         config = build_config(run.fields)
         damage = run.damage()
