@@ -86,10 +86,15 @@ def _emit_slurm(spec: Any, args: argparse.Namespace) -> int:
 def _book(args: argparse.Namespace) -> int:
     from mathxfer.book.build import build_book
 
+    from mathxfer.study import parse_set
+    from mathxfer.study.spec import profile_studies
+
     params = dict(parse_parameter(p) for p in args.param)
     spec = _study_spec(args)
+    # a study file of one's own stands for the main study; a profile brings all its study files, each --set
+    studies = {"study": spec} if args.study else profile_studies(spec.profile, parse_set(args.set))
     try:
-        result = build_book(profile=spec.profile, only=args.only, parameters=params, study=spec,
+        result = build_book(profile=spec.profile, only=args.only, parameters=params, studies=studies,
                             progress=not args.quiet)
     except UsageError:
         raise

@@ -85,12 +85,19 @@ def test_another_profile_is_another_book(built):
     default_page = root / "_build/html/_build/executed/micro/survey.html"
     before = default_page.read_bytes(), default_page.stat().st_mtime_ns
     log = io.StringIO()
-    result = build_book(profile="smol", only=["survey"], root=root, log=log, progress=False)
+    result = build_book(profile="smol", only=["survey", "ablation"], root=root, log=log, progress=False)
     assert result.ok, log.getvalue()
     assert result.index == root / "_build/smol/_build/html/index.html" and result.index.exists()
-    smol_page = (root / "_build/smol/_build/html/_build/executed/smol/survey.html").read_text()
+    smol_html = root / "_build/smol/_build/html"
+    smol_page = (smol_html / "_build/executed/smol/survey.html").read_text()
     assert "Profile <strong>smol</strong>" in smol_page
     assert (default_page.read_bytes(), default_page.stat().st_mtime_ns) == before
+    # no recipes/smol/ablation.yaml: the page says so instead of running a study
+    assert "The smol profile has no ablation study" in (smol_html / "_build/executed/smol/ablation.html").read_text()
+    assert "its ablation study is not part of this build" not in log.getvalue()
+    # each book carries its own tables' downloads only
+    assert list((smol_html / "data").iterdir()) == [smol_html / "data" / "smol"]
+    assert not (root / "_build/html/data/smol").exists()
 
 
 def test_pages_load_no_third_party_script(built):

@@ -20,7 +20,7 @@ from mathxfer.book.execute import (
     executed_path,
     write_placeholder,
 )
-from mathxfer.book.exports import EXPORTS_DIR
+from mathxfer.book.exports import extra_path
 from mathxfer.paths import REPO_ROOT
 
 STATIC_DIR = Path("_build") / "static"  # html_static_path in _config.yml
@@ -53,17 +53,31 @@ def select_chapters(only: Sequence[str] | None) -> list[Chapter]:
     return [chapter(name) for name in only] if only else list(CHAPTERS)
 
 
-def _toc(root: Path, profile: str) -> Path | None:
-    """The profile's table of contents: ``_toc.yml`` (the default profile's), or a copy of it that points at
-    the profile's executed chapters (written under _build)."""
+def _profile_copy(root: Path, name: str, profile: str, default_path: str, profile_path: str) -> Path | None:
+    """The profile's copy of the book file ``name`` (written under _build), with the default profile's folder
+    ``default_path`` replaced by the profile's; None for the default profile, which reads the file itself."""
     if profile == DEFAULT_PROFILE:
         return None
-    text = (root / "_toc.yml").read_text().replace(f"{EXECUTED_DIR.as_posix()}/{DEFAULT_PROFILE}/",
-                                                   f"{EXECUTED_DIR.as_posix()}/{profile}/")
-    path = root / "_build" / f"toc-{profile}.yml"
+    text = (root / name).read_text()
+    if default_path not in text:
+        raise ValueError(f"{name} no longer names {default_path!r}: update mathxfer/book/build.py with it")
+    stem, suffix = name.rsplit(".", 1)
+    path = root / "_build" / f"{stem.lstrip('_')}-{profile}.{suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_text(text.replace(default_path, profile_path))
     return path
+
+
+def _toc(root: Path, profile: str) -> Path | None:
+    """The profile's table of contents: ``_toc.yml``, pointing at the profile's executed chapters."""
+    return _profile_copy(root, "_toc.yml", profile, f"{EXECUTED_DIR.as_posix()}/{DEFAULT_PROFILE}/",
+                         f"{EXECUTED_DIR.as_posix()}/{profile}/")
+
+
+def _config(root: Path, profile: str) -> Path | None:
+    """The profile's ``_config.yml``: its own ``html_extra_path``, so each book carries only its own exports."""
+    return _profile_copy(root, "_config.yml", profile, extra_path(Path("."), DEFAULT_PROFILE).as_posix(),
+                         extra_path(Path("."), profile).as_posix())
 
 
 def html_dir(root: Path, profile: str) -> Path:
@@ -83,27 +97,42 @@ def _study_stage(spec: Any, log: TextIO) -> str:
 
 def build_book(profile: str = DEFAULT_PROFILE, only: Sequence[str] | None = None,
                parameters: Mapping[str, Any] | None = None, root: Path = REPO_ROOT,
-               log: TextIO = sys.stderr, progress: bool = True, study: Any = None) -> BookResult:
+               log: TextIO = sys.stderr, progress: bool = True,
+               studies: Mapping[str, Any] | None = None) -> BookResult:
     """Run the study stage, execute the selected chapters (all by default) and build the profile's HTML.
 
-    ``study`` is the study to run (a ``StudySpec``; default the profile's study file); ``parameters`` are user
-    overrides, each a parameter of every selected chapter, so a typo is an error before anything runs.
-    Chapters not selected keep their last executed copy (or a placeholder).
+    ``studies`` maps a study name (``mathxfer.train.recipes.STUDY_NAMES``) to the study (a ``StudySpec``) the
+    chapters of that name read (default: the profile's study files, ``profile_studies``); ``parameters`` are
+    user overrides, each a parameter of every selected chapter, so a typo is an error before anything runs.
+    Chapters not selected, or whose study is not in ``studies``, keep their last executed copy (or a
+    placeholder); a chapter whose study file the profile does not have gets a page saying so.
     """
+    from mathxfer.study.spec import profile_studies, study_path
+
     start = time.perf_counter()
     check_profile(profile)
     selected = select_chapters(only)
     plans = [(ch, ch.parameters(profile, parameters)) for ch in selected]  # validates before running
-    if any(ch.uses_study and params["study"] is None for ch, params in plans):
-        from mathxfer.study import read_study
-
-        spec = study if study is not None else read_study(profile=profile)
-        record = _study_stage(spec, log)
-        plans = [(ch, {**params, "study": record} if ch.uses_study and params["study"] is None else params)
-                 for ch, params in plans]
+    studies = profile_studies(profile) if studies is None else studies
+    # each study the chapters read, run once
+    names = dict.fromkeys(ch.study_name for ch, params in plans if ch.uses_study and params["study"] is None)
+    records = {name: _study_stage(studies[name], log) for name in names if name in studies}
+    plans = [(ch, {**params, "study": records.get(ch.study_name)}
+              if ch.uses_study and params["study"] is None else params) for ch, params in plans]
 
     runs: list[ChapterRun] = []
     for i, (ch, params) in enumerate(plans, 1):
+        if ch.uses_study and params["study"] is None:  # its study is not part of this build
+            if study_path(profile, ch.study_name).is_file():
+                print(f"[{i}/{len(plans)}] {ch.name}: its {ch.study_name} study is not part of this build: "
+                      "its last page kept", file=log, flush=True)
+                continue
+            write_placeholder(root, ch, profile, f"The {profile} profile has no {ch.study_name} study "
+                              f"(`recipes/{profile}/{ch.study_name}.yaml`), so its book has no such chapter; "
+                              "the profiles that have one build it.")
+            print(f"[{i}/{len(plans)}] {ch.name}: the {profile} profile has no {ch.study_name} study: a page "
+                  "saying so", file=log, flush=True)
+            continue
         print(f"[{i}/{len(plans)}] executing chapter '{ch.name}' ({ch.notebook}, profile {profile})",
               file=log, flush=True)
         run = execute_chapter(root, ch, params, progress=progress)
@@ -116,9 +145,10 @@ def build_book(profile: str = DEFAULT_PROFILE, only: Sequence[str] | None = None
 
     print("writing offline JavaScript (vega, MathJax) and building HTML with Jupyter Book", file=log, flush=True)
     write_offline_assets(root / STATIC_DIR)
-    (root / EXPORTS_DIR).mkdir(parents=True, exist_ok=True)  # html_extra_path: exists even with no table yet
-    toc = _toc(root, profile)
-    extra = [] if toc is None else ["--toc", str(toc), "--path-output", str(root / "_build" / profile)]
+    extra_path(root, profile).mkdir(parents=True, exist_ok=True)  # html_extra_path: exists even with no table yet
+    toc, config = _toc(root, profile), _config(root, profile)
+    extra = [] if toc is None else ["--toc", str(toc), "--config", str(config),
+                                    "--path-output", str(root / "_build" / profile)]
     html = subprocess.run([*_jupyter_book(), "build", str(root), "--warningiserror", "--keep-going", *extra],
                           cwd=root, capture_output=True, text=True)
     if html.returncode != 0:

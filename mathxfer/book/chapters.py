@@ -2,7 +2,8 @@
 
 Each chapter is a papermill-parameterized notebook in ``notebooks/``; its ``parameters`` cell must define
 exactly the names below (tests/test_chapters.py checks it). Every chapter also receives ``profile``. The
-chapters that read a study take only ``study``: its parameters live in ``recipes/<profile>/study.yaml``.
+chapters that read a study take only ``study``: its parameters live in ``recipes/<profile>/study.yaml``, or
+for the ablation chapter in ``recipes/<profile>/ablation.yaml``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Chapter:
     title: str
     defaults: Mapping[str, Any]  # parameter defaults, shared by all profiles
     uses_study: bool = False  # reads a study record: `mathxfer book` runs the study stage first
+    study_name: str = "study"  # which: recipes/<profile>/<study_name>.yaml (a profile without one: no page)
     reads_profiles: bool = False  # also reads every profile's default study record (the index's columns)
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # parameters with a fixed set of values
 
@@ -121,6 +123,14 @@ CHAPTERS: tuple[Chapter, ...] = (
         title="The controlled experiment: SFT forgets, RL transfers?",
         defaults=STUDY,
         uses_study=True,
+    ),
+    Chapter(
+        name="ablation",
+        notebook="notebooks/ablation.ipynb",
+        title="Table 4: is it the data's source or the loss?",
+        defaults=STUDY,
+        uses_study=True,
+        study_name="ablation",
     ),
     Chapter(
         name="latent",

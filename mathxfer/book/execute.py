@@ -136,13 +136,14 @@ def _finish(path: Path, key: str) -> None:
     nbformat.write(nb, path)
 
 
-def write_placeholder(root: Path, chapter: Chapter, profile: str) -> Path:
-    """A page for a chapter that was never executed, so the table of contents always resolves."""
+def write_placeholder(root: Path, chapter: Chapter, profile: str, reason: str | None = None) -> Path:
+    """A page for a chapter that was never executed (or cannot be, ``reason``), so the table of contents
+    always resolves."""
     output = executed_path(root, chapter, profile)
     output.parent.mkdir(parents=True, exist_ok=True)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(
-        f"# {chapter.title}\n\nThis chapter has not been executed in this build. "
-        f"Run `mathxfer book --profile {profile} --only {chapter.name}` to execute it.")]
+        f"# {chapter.title}\n\n" + (reason or "This chapter has not been executed in this build. "
+                                     f"Run `mathxfer book --profile {profile} --only {chapter.name}` to execute it."))]
     nbformat.write(nb, output)
     return output

@@ -2,8 +2,9 @@
 written beside the book and linked under the table or chart.
 
 Tables carry their data as ``text/csv`` and charts their spec as Vega-Lite JSON (``mathxfer.display``). After a
-chapter has run, ``export_outputs`` writes them to ``_build/exports/data/<profile>/`` (``html_extra_path`` in
-_config.yml copies that folder to the HTML root, so they are at ``data/<profile>/`` of the built book) and adds
+chapter has run, ``export_outputs`` writes them to ``_build/exports/<profile>/data/<profile>/`` (the profile's
+``html_extra_path``, ``_build/exports/micro`` in _config.yml, copies its folder to the HTML root, so they are at
+``data/<profile>/`` of that profile's book and no other's) and adds
 the links to the page's HTML (the CSV stays in the notebook for JupyterLab; the book renders only the HTML).
 Exporting a page again gives the same files and links. The charts' own menu exports PNG and SVG in the browser.
 """
@@ -17,15 +18,20 @@ import nbformat
 
 from mathxfer.display import CSV_MIMETYPE, VEGALITE_MIMETYPE
 
-EXPORTS_DIR = Path("_build") / "exports"  # relative to the book root; its contents land at the HTML root
+EXPORTS_DIR = Path("_build") / "exports"  # relative to the book root: one folder per profile
 DATA = "data"
 
 LINK_CLASS = "mathxfer-export"
 _LINK = f'<p class="{LINK_CLASS}"><a href="{{href}}" download>{{label}}</a></p>'
 
 
+def extra_path(root: Path, profile: str) -> Path:
+    """The profile's ``html_extra_path``: its contents land at the root of that profile's HTML."""
+    return root / EXPORTS_DIR / profile
+
+
 def exports_dir(root: Path, profile: str) -> Path:
-    return root / EXPORTS_DIR / DATA / profile
+    return extra_path(root, profile) / DATA / profile
 
 
 def export_outputs(root: Path, notebook: Path, chapter: str, profile: str) -> list[Path]:

@@ -12,10 +12,11 @@ from mathxfer.provenance import git_sha
 from mathxfer.study.record import StudyRecord, load_record
 
 
-def study_record(study: str | Path | None, profile: str) -> StudyRecord:
-    """The record a chapter reads: a record path, a study file, or None for the profile's own study. A missing
-    or stale record raises an error naming the command (`mathxfer study ...`) that writes it."""
-    return load_record(study, profile)
+def study_record(study: str | Path | None, profile: str, name: str = "study") -> StudyRecord:
+    """The record a chapter reads: a record path, a study file, or None for the profile's own study
+    (``recipes/<profile>/<name>.yaml``). A missing or stale record raises an error naming the command
+    (`mathxfer study ...`) that writes it."""
+    return load_record(study, profile, name)
 
 
 def _today() -> str:

@@ -51,3 +51,27 @@ def dynamics_chart(metrics: pd.DataFrame, field: str, title: str, arms: list[str
         color=_arm_color([a for a in arms if a in set(data["arm"])]), detail="run:N",
         tooltip=["run:N", "step:Q", alt.Tooltip(f"{field}:Q", format=".3f")],
     ).properties(width=300, height=200, title=title)
+
+
+def response_length_chart(lengths: pd.DataFrame, groups: dict[str, str], arms: list[str]) -> alt.Chart | Markdown:
+    """Figure 14's question for every arm: how long the evaluated answers are, mean words per group, the base
+    beside the arms (error bars: sd over seeds; the base has one)."""
+    if lengths.empty:
+        return Markdown("No evaluation logged its responses.")
+    data = lengths.assign(group=lengths["name"].map(groups).map(GROUP_LABELS))
+    per_run = data.groupby(["arm", "seed", "group"], sort=False)["words"].mean().reset_index()
+    stats = per_run.groupby(["arm", "group"], sort=False)["words"].agg(["mean", "std"]).reset_index()
+    stats["std"] = stats["std"].fillna(0.0)
+    stats["lo"], stats["hi"] = stats["mean"] - stats["std"], stats["mean"] + stats["std"]
+    order = ["base", *arms]
+    color = alt.Color("arm:N", title="arm", sort=order, legend=alt.Legend(orient="top"),
+                      scale=alt.Scale(domain=order, range=["#9d9d9d", *(ARM_COLORS.get(a, "#bab0ac") for a in arms)]))
+    x = alt.X("group:N", title=None, sort=list(GROUP_LABELS.values()))
+    bars = alt.Chart().mark_bar().encode(
+        x=x, xOffset=alt.XOffset("arm:N", sort=order), y=alt.Y("mean:Q", title="mean response length (words)"),
+        color=color, tooltip=["arm:N", "group:N", alt.Tooltip("mean:Q", format=".1f", title="mean words"),
+                              alt.Tooltip("std:Q", format=".1f", title="sd over seeds")])
+    errors = alt.Chart().mark_rule(color="black").encode(x=x, xOffset=alt.XOffset("arm:N", sort=order),
+                                                           y="lo:Q", y2="hi:Q")
+    return alt.layer(bars, errors, data=stats).properties(width=alt.Step(16), height=220,
+                                                          title="Response length on the evaluation, per group")

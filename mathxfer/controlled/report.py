@@ -49,7 +49,8 @@ def sampling_spread(record: StudyRecord, arm: str, group: str) -> float:
     return 2.0 * float((base.iloc[0] ** 2 + tuned.iloc[0] ** 2) ** 0.5)
 
 
-def _verdict(ok: bool, resolved: bool) -> str:
+def verdict(ok: bool, resolved: bool) -> str:
+    """A claim's verdict on the page: agrees, does not agree, or cannot be resolved within the spread."""
     if not resolved:
         return "cannot be resolved here (the change is within the spread)"
     return "**agrees** with the paper" if ok else "**does not agree** with the paper"
@@ -97,7 +98,7 @@ def agreement(record: StudyRecord) -> Markdown:
             gap = rl_non.mean() - sft_non.mean()
             claims.append((f"RL ({rl}) keeps non-reasoning better than {sft}", gap > 0,
                            abs(gap) > max(width(rl, "non"), width(sft, "non"))))
-    verdicts = "\n".join(f"- {text}: {_verdict(ok, resolved)}" for text, ok, resolved in claims)
+    verdicts = "\n".join(f"- {text}: {verdict(ok, resolved)}" for text, ok, resolved in claims)
     ref = ", ".join(f"{arm} ({paper.at[arm, 'paper model']}) {paper.at[arm, 'math']:+.1f} / "
                     f"{paper.at[arm, 'non']:+.1f}" for arm in paper.index) or "no arm has a Table 1 twin"
     how = ("one seed; the spread is twice the standard error of a gain, from the items evaluated" if one_seed

@@ -27,6 +27,7 @@ from mathxfer.groups import Group
 from mathxfer.paths import REPO_ROOT, in_results, results_relative, study_dir
 from mathxfer.study.spec import (Analysis, Controls, Evaluation, Launcher, StudyError, StudySpec, read_study,
                                  study_path)
+from mathxfer.train.recipes import STUDY_NAMES
 
 SCHEMA = "mathxfer/study@1"
 RECORD_FILE = "study.json"
@@ -120,6 +121,17 @@ class StudyRecord:
             frames.append(frame.assign(arm=run.arm, seed=run.seed))
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+    def response_lengths(self, variant: str = "main") -> pd.DataFrame:
+        """Long table of every evaluated response: arm, seed (-1: the base), name (task), words (its length in
+        whitespace-separated words, a measure every tokenizer shares), read from each model's per-sample
+        evaluation log: the micro evaluation's records, or a benchmark run's ``records/<BENCH>-v<n>.jsonl``."""
+        entries = [("base", -1, self.base["eval_path"]), *((r.arm, r.seed, r.eval_path) for r in self.select(variant))]
+        rows = []
+        for arm, seed, path in entries:
+            rows += [{"arm": arm, "seed": seed, "name": name, "words": len(str(response).split())}
+                     for name, response in _responses(self.spec.evaluation.kind, Path(path))]
+        return pd.DataFrame(rows, columns=["arm", "seed", "name", "words"])
+
     def kind_of(self, arm: str) -> str:
         return next(r.kind for r in self.runs if r.arm == arm)
 
@@ -156,6 +168,21 @@ class StudyRecord:
         base = _relocated(payload["base"], BASE_FILES, lambda stored: in_results(stored, store))
         runs = [RunEntry(**_relocated(r, RUN_FILES, lambda stored: in_results(stored, store))) for r in payload["runs"]]
         return cls(payload["key"], spec, dict(payload["groups"]), base, runs, payload.get("provenance", {}), path)
+
+
+def _responses(kind: str, eval_path: Path) -> list[tuple[str, str]]:
+    """(task, response) for every sample one model's evaluation logged."""
+    if kind != "benchmarks":
+        from mathxfer.micro.evaluate import read_evaluation
+
+        return [(r["family"], r["response"]) for r in read_evaluation(eval_path)["records"]]
+    from mathxfer.eval.records import read_records
+
+    out = []
+    for log in sorted((eval_path.parent / "records").glob("*-v*.jsonl")):
+        benchmark = log.name.rsplit("-v", 1)[0]
+        out += [(benchmark, r.get("response", "")) for r in read_records(log)]
+    return out
 
 
 RUN_FILES = ("output_dir", "model_path", "metrics_path", "eval_path")  # a run's files, all in the results store
@@ -203,8 +230,13 @@ def file_digest(path: str | Path) -> str:
 
 
 def _command(spec: StudySpec) -> str:
-    default = spec.source and Path(spec.source).resolve() == study_path(spec.profile).resolve()
-    return f"mathxfer study --profile {spec.profile}" if default else f"mathxfer study --study {spec.source}"
+    source = Path(spec.source).resolve() if spec.source else None
+    if source == study_path(spec.profile).resolve():
+        return f"mathxfer study --profile {spec.profile}"
+    for name in STUDY_NAMES:  # the profile's other study files, named as a newcomer would type them
+        if source == study_path(spec.profile, name).resolve():
+            return f"mathxfer study --study recipes/{spec.profile}/{name}.yaml"
+    return f"mathxfer study --study {spec.source}"
 
 
 def verify(record: StudyRecord) -> StudyRecord:
@@ -262,12 +294,12 @@ def read_record(path: str | Path, command: str | None = None) -> StudyRecord:
         raise StudyRecordMissing(f"study record {damaged(path, problem, fix)}") from err
 
 
-def load_record(study: str | Path | None = None, profile: str = "micro") -> StudyRecord:
+def load_record(study: str | Path | None = None, profile: str = "micro", name: str = "study") -> StudyRecord:
     """The verified record of a study: ``study`` is a record (``study.json``), a study file, or None for the
-    profile's own ``recipes/<profile>/study.yaml``. A missing or stale record names the command to run."""
+    profile's own ``recipes/<profile>/<name>.yaml``. A missing or stale record names the command to run."""
     if study is not None and str(study).endswith(".json"):
         return verify(read_record(study))
-    spec = read_study(study, None if study is not None else profile)
+    spec = read_study(study, None if study is not None else profile, name=name)
     path = spec_record_path(spec)
     if not path.is_file():
         raise StudyRecordMissing(f"no study record for {spec.source} (key {path.parent.name}) in {study_dir()}: "

@@ -27,7 +27,7 @@ import yaml
 
 from mathxfer.errors import UsageError, read_yaml_mapping
 from mathxfer.paths import REPO_ROOT, recipes_dir, repo_path
-from mathxfer.train.recipes import STUDY_FILE
+from mathxfer.train.recipes import STUDY_FILE, STUDY_NAMES
 
 
 
@@ -360,8 +360,11 @@ def _check_pairs(spec: StudySpec, source: str) -> None:
                 raise StudyError(f"{source}: {key}.responses.{task}: {err}") from None
 
 
-def study_path(profile: str) -> Path:
-    return recipes_dir() / profile / STUDY_FILE
+def study_path(profile: str, name: str = "study") -> Path:
+    """``recipes/<profile>/<name>.yaml``: the profile's main study, or another of ``STUDY_NAMES``."""
+    if name not in STUDY_NAMES:
+        raise StudyError(f"unknown study {name!r}; a profile's studies are: {', '.join(STUDY_NAMES)}")
+    return recipes_dir() / profile / f"{name}.yaml"
 
 
 def parse_set(items: Sequence[str]) -> dict[str, Any]:
@@ -429,12 +432,12 @@ def _with_budget(raw: dict[str, Any], budget: Any, source: str) -> dict[str, Any
 
 
 def read_study(path: str | Path | None = None, profile: str | None = None,
-               overrides: Mapping[str, Any] | None = None) -> StudySpec:
-    """The study of ``path`` (a user copy) or of ``profile`` (``recipes/<profile>/study.yaml``), checked."""
+               overrides: Mapping[str, Any] | None = None, name: str = "study") -> StudySpec:
+    """The study of ``path`` (a user copy) or of ``profile`` (``recipes/<profile>/<name>.yaml``), checked."""
     if path is None:
         if profile is None:
             raise StudyError("name a study: --profile P or --study FILE")
-        path = study_path(profile)
+        path = study_path(profile, name)
     path = repo_path(path)
     source = str(path)
     raw = read_yaml_mapping(path, StudyError, f"no such study file; copy recipes/<profile>/{STUDY_FILE} and pass it "
@@ -447,3 +450,10 @@ def read_study(path: str | Path | None = None, profile: str | None = None,
     spec = dataclasses.replace(_build(StudySpec, raw, source), source=source)
     _check(spec, source)
     return spec
+
+
+def profile_studies(profile: str, overrides: Mapping[str, Any] | None = None) -> dict[str, StudySpec]:
+    """Every study file of ``profile`` by name (``STUDY_NAMES``: its main study always, the others where the
+    profile has one), each read with the same ``overrides``."""
+    return {name: read_study(profile=profile, overrides=overrides, name=name) for name in STUDY_NAMES
+            if name == "study" or study_path(profile, name).is_file()}

@@ -38,10 +38,12 @@ def recipe_path(profile: str, name: str) -> Path:
 
 
 STUDY_FILE = "study.yaml"  # beside the recipes, the study that runs them (mathxfer.study.spec)
+# every study file a profile may hold beside its recipes: the main study, and the Table 4 ablation's
+STUDY_NAMES = ("study", "ablation")
 
 
 def available_recipes(profile: str) -> list[str]:
-    return sorted(p.stem for p in (RECIPES_DIR / profile).glob("*.yaml") if p.name != STUDY_FILE)
+    return sorted(p.stem for p in (RECIPES_DIR / profile).glob("*.yaml") if p.stem not in STUDY_NAMES)
 
 
 _SIMPLE = {"int": int, "float": float, "str": str, "bool": bool, "None": type(None)}

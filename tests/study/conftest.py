@@ -22,6 +22,9 @@ MICRO = {"profile": "micro", "arms": ["sft-think", "grpo"], "seeds": [0, 1], "st
          "evaluation": {"kind": "micro", "eval_n": 10},
          "analysis": {"texts": "micro", "n_samples": 8, "max_tokens": 32, "umap": True},
          "controls": {"learning_rate": 1.0e-4}}
+# the Table 4 ablation beside it: its grpo runs are the micro study's; no on-policy SFT (the untrained toy base
+# solves no prompt, so rejection sampling keeps nothing: its row stays empty)
+ABLATION = {**MICRO, "arms": ["sft-nothink", "grpo", "grpo-kl"], "controls": {"learning_rate": None}}
 REAL = {"profile": "smol", "arms": ["sft-nothink", "grpo"], "seeds": [0], "steps": 1, "workers": 2,
         "evaluation": {"kind": "benchmarks", "suite": "paper", "limit": 2, "max_new_tokens": 8, "batch_size": 4},
         "analysis": {"texts": "benchmarks", "n_samples": 2, "max_tokens": 16, "response_tokens": 8,
@@ -39,12 +42,12 @@ def write_study(path: Path, fields: dict) -> Path:
     return path
 
 
-def _run(root: Path, fields: dict):
+def _run(root: Path, fields: dict, name: str = "study"):
     from mathxfer.study import read_study
     from mathxfer.study.run import run_study
 
-    spec = read_study(write_study(root / "study.yaml", fields))
-    with open(root / "study.log", "w") as log:
+    spec = read_study(write_study(root / f"{name}.yaml", fields))
+    with open(root / f"{name}.log", "w") as log:
         return run_study(spec, out=log)
 
 
@@ -62,6 +65,17 @@ def micro_study(tmp_path_factory):
         build_model(ModelConfig(hidden=32, layers=2, heads=2, ffn=64), tok, seed=0).save_pretrained(root / "base")
         tok.save_pretrained(root / "base")
         record = _run(root, {**MICRO, "base_model": str(root / "base")})
+    yield record, root
+
+
+@pytest.fixture(scope="session")
+def micro_ablation(micro_study):
+    """The ablation study at toy size, in the micro study's folder (its base and results store)."""
+    _, root = micro_study
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATHXFER_RESULTS", str(root / "results"))
+        mp.setenv("OMP_NUM_THREADS", "1")
+        record = _run(root, {**ABLATION, "base_model": str(root / "base")}, "ablation")
     yield record, root
 
 

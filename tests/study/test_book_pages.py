@@ -21,8 +21,8 @@ LOG_LINE = re.compile(r"trained in \d|\[\d+/\d+\] \w|\d+(\.\d+)?(it/s|s/it)\b|Ex
 
 
 @pytest.fixture(scope="module")
-def toy_book(micro_study, repo_root, tmp_path_factory) -> Path:
-    """The default book of every chapter, on the toy study's record; returns its HTML folder."""
+def toy_book(micro_study, micro_ablation, repo_root, tmp_path_factory) -> Path:
+    """The default book of every chapter, on the toy studies' records; returns its HTML folder."""
     from mathxfer.book.build import build_book, html_dir
     from mathxfer.study import read_study
 
@@ -31,8 +31,8 @@ def toy_book(micro_study, repo_root, tmp_path_factory) -> Path:
     log = io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MATHXFER_RESULTS", str(study_root / "results"))
-        result = build_book(profile="micro", root=root, study=read_study(study_root / "study.yaml"), log=log,
-                            progress=False)
+        studies = {name: read_study(study_root / f"{name}.yaml") for name in ("study", "ablation")}
+        result = build_book(profile="micro", root=root, studies=studies, log=log, progress=False)
     assert result.ok, log.getvalue()[-4000:]
     return html_dir(root, "micro")
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mathxfer.book import build, claims
 from mathxfer.book.chapters import CHAPTERS, PROFILES
@@ -95,7 +96,12 @@ CONTROLLED_CASES = {
     "RL gains no math, SFT's loss within the spread": (
         {"grpo": {**PAPER_LIKE["grpo"], "math": (0, 1)},
          "sft-think": {**PAPER_LIKE["sft-think"], "non": (-1, 0.5)}},
-        ("not reproduced", "differs", "reproduced")),
+        ("not reproduced", "unresolved", "reproduced")),
+    # no change and no gap between the arms is beyond the spread: nothing can be told
+    "every change within the spread": (
+        {"grpo": {"math": (0, 1), "other": (0, 1), "non": (0, 0.5)},
+         "sft-think": {"math": (1, 0), "other": (0.5, 0), "non": (-1, 0.5)}},
+        ("unresolved", "unresolved", "unresolved")),
     "RL forgets too, transfers less": (
         {"grpo": {**PAPER_LIKE["grpo"], "non": (-10, -11), "other": (1, 0.5)}, "sft-think": PAPER_LIKE["sft-think"]},
         ("reproduced", "differs", "differs")),
@@ -191,3 +197,14 @@ def test_every_profile_book_has_the_claims_page_as_its_root(repo_root, tmp_path)
     for profile in ("smol", "paper"):
         text = build._toc(tmp_path, profile).read_text()
         assert f"root: _build/executed/{profile}/index\n" in text and "executed/micro/" not in text
+
+
+def test_every_profile_book_carries_only_its_own_exports(repo_root, tmp_path):
+    shutil.copy(repo_root / "_config.yml", tmp_path / "_config.yml")
+    assert build._config(tmp_path, "micro") is None  # the default book uses _config.yml itself
+    for profile in ("smol", "paper"):
+        config = yaml.safe_load(build._config(tmp_path, profile).read_text())
+        assert config["sphinx"]["config"]["html_extra_path"] == [f"_build/exports/{profile}"]
+    (tmp_path / "_config.yml").write_text("title: a config without the exports folder\n")
+    with pytest.raises(ValueError, match="no longer names '_build/exports/micro'"):
+        build._config(tmp_path, "smol")

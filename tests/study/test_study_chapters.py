@@ -9,7 +9,7 @@ import papermill
 import pytest
 
 from mathxfer.analysis import hidden, refs, tokens
-from mathxfer.controlled import report, tables
+from mathxfer.controlled import gradnorm, report, tables
 from mathxfer.groups import BENCHMARK_GROUPS
 from mathxfer.paths import REPO_ROOT
 from mathxfer.study import analyses
@@ -102,6 +102,24 @@ def test_micro_tables_read_the_record(micro_study):
     assert tables.side_by_side_benchmarks(record) is None
 
 
+def test_micro_response_lengths_and_table7_read_the_logs(micro_study):
+    from mathxfer.micro.evaluate import read_evaluation
+
+    record, _ = micro_study
+    lengths = record.response_lengths()
+    per_model = lengths.groupby(["arm", "seed"]).size()
+    assert sorted(per_model.index) == [("base", -1), ("grpo", 0), ("grpo", 1), ("sft-think", 0), ("sft-think", 1)]
+    assert per_model[("grpo", 1)] == len(read_evaluation(record.select()[3].eval_path)["records"])
+    assert set(lengths.name) <= set(record.groups) and lengths.words.ge(0).all() and lengths.words.gt(0).any()
+    t7 = gradnorm.table7(record)  # two steps, logged every 5: too few points, so NaN, never a made-up number
+    assert list(t7.index) == ["sft-think", "grpo", "sft-think (paper: Qwen3-14B-SFT-think)",
+                              "grpo (paper: Qwen3-14B-RL)"]
+    assert t7.loc[["sft-think", "grpo"], "t_half"].isna().all()
+    assert list(t7.loc[["sft-think", "grpo"], "seeds"]) == [0, 0]  # no norm was logged in two steps
+    assert t7.at["grpo (paper: Qwen3-14B-RL)", "t_half"] == 22.0
+    assert "logged enough gradient norms" in gradnorm.note(record).data
+
+
 def test_micro_analyses_are_cached_by_the_study(micro_study, in_results, monkeypatch):
     record, root = micro_study
     in_results(root)
@@ -144,6 +162,10 @@ def test_real_tables_hold_the_paper_groups(real_study):
     assert per_benchmark.at["MATH500", "paper grpo"] == pytest.approx(87.8 - 60.4)  # Table 1: UniReason-RL vs base
     assert "paper's 18 reported pairs" in report.sigma_note(record).data
     assert list(tables.transfer_summary(record).index) == ["sft-nothink", "grpo"]
+    lengths = record.response_lengths()  # from each benchmark's per-sample log, the same items for every model
+    counts = lengths.groupby(["name", "arm"]).size().unstack("arm")
+    assert {"MATH500", "IFEval"} <= set(counts.index) <= set(record.groups)
+    assert (counts["base"] == counts["grpo"]).all() and (counts["base"] >= 2).all()
 
 
 # every chapter that reads a study, on both records; what each page must show beyond its provenance line
@@ -158,6 +180,8 @@ TOKENS_MICRO = ("computed under the **`official`** semantics", "kl_sampled_offic
 NOT_COMPARED = "the other semantics was not computed (`analysis.compare_semantics` is false)"
 CHAPTER_CASES = [("micro_study", "micro", ()), ("micro_study", "latent", LATENT_MICRO),
                  ("micro_study", "tokens", TOKENS_MICRO),
+                 ("micro_ablation", "ablation", ("Off-policy RL", "paper: Qwen3-8B-Base", "ours: grpo-kl (2 seeds)",
+                                                 "Not run here, so not compared: On-policy SFT, Off-policy RL")),
                  ("micro_study", "controlled", ("Math reasoning (avg)", "Each SFT arm again at lr 1e-04", "3e-04",
                                                 "TI_other")),
                  ("real_study", "latent", (NOT_COMPARED, "math: scores")), ("real_study", "tokens", (NOT_COMPARED,)),
