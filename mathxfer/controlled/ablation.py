@@ -34,9 +34,9 @@ SETTINGS = (
     Setting("On-policy RL (no KL)", "policy", "advantage", True),
     Setting("On-policy RL", "policy", "advantage, + KL", True),
 )
-# why a row has no arm of ours yet
-NOT_RUN = {"Off-policy RL": "no arm yet: GRPO here samples its completions from the policy; advantages on "
-                            "teacher completions need a rollout source of their own"}
+# why a row has no arm of ours yet (the page's note says it; the table leaves the row's cells empty)
+NOT_RUN = {"Off-policy RL": "advantages on teacher completions need GRPO to take its rollouts from a teacher; "
+                            "no arm does yet"}
 PAPER_BASE = "Qwen3-8B-Base"
 _COLUMNS = ["math", "other", "non", "TI_other", "TI_non"]
 
@@ -89,9 +89,8 @@ def table4(record: StudyRecord) -> pd.DataFrame:
     for s in SETTINGS:
         arms = [a for a in record.arms if settings.get(a) == s.name]
         rows += [(s.name, f"ours: {a} ({len(acc[acc['arm'] == a]['seed'].unique())} seeds)", ours(a)) for a in arms]
-        if not arms:
-            rows.append((s.name, "ours: not run", dict.fromkeys(_COLUMNS, "")
-                         | {"math": NOT_RUN.get(s.name, "no arm of this study has this setting")}))
+        if not arms:  # the note says why
+            rows.append((s.name, "ours: not run", dict.fromkeys(_COLUMNS, "")))
         rows.append((s.name, f"paper: {PAPER_BASE}", theirs(s.name)))
     out = pd.DataFrame([r for _, _, r in rows], index=pd.MultiIndex.from_tuples(
         [(n, src) for n, src, _ in rows], names=["Table 4 row", "source"]))
@@ -132,5 +131,6 @@ def note(record: StudyRecord) -> Markdown:
             "training data comes from matters most, the KL term little.\n\n"
             + "\n".join(f"- {text}: {verdict(ok, resolved)}" for text, ok, resolved in claims))
     if missing:
-        text += f"\n\nNot run here, so not compared: {', '.join(missing)}."
+        text += "\n\nNot run here, so not compared: " + "; ".join(
+            f"{name} ({NOT_RUN.get(name, 'no arm of this study has this setting')})" for name in missing) + "."
     return Markdown(text)

@@ -181,7 +181,7 @@ NOT_COMPARED = "the other semantics was not computed (`analysis.compare_semantic
 CHAPTER_CASES = [("micro_study", "micro", ()), ("micro_study", "latent", LATENT_MICRO),
                  ("micro_study", "tokens", TOKENS_MICRO),
                  ("micro_ablation", "ablation", ("Off-policy RL", "paper: Qwen3-8B-Base", "ours: grpo-kl (2 seeds)",
-                                                 "Not run here, so not compared: On-policy SFT, Off-policy RL")),
+                                                 "Not run here, so not compared: On-policy SFT")),
                  ("micro_study", "controlled", ("Math reasoning (avg)", "Each SFT arm again at lr 1e-04", "3e-04",
                                                 "TI_other")),
                  ("real_study", "latent", (NOT_COMPARED, "math: scores")), ("real_study", "tokens", (NOT_COMPARED,)),
