@@ -207,9 +207,7 @@ def _gains_text(r: Results, group: str, arms: Sequence[str]) -> str:
 
 
 def _spread(r: Results, arm: str, group: str) -> float:
-    """The spread one arm's gain on ``group`` is judged against (``report.spread``: the sd over seeds, or for
-    one seed twice the standard error of the gain)."""
-    return report.spread(_gain(r, arm, group), report.sampling_spread(r.need_record(), arm, group))
+    return report.gain_spread(r.need_record(), r.gains, arm, group)
 
 
 def _beyond(r: Results, arm: str, group: str) -> bool:
@@ -218,9 +216,7 @@ def _beyond(r: Results, arm: str, group: str) -> bool:
 
 
 def _apart(r: Results, a: str, b: str, group: str) -> bool:
-    """Two arms' mean gains on ``group`` differ by more than the larger of their spreads."""
-    return abs(_gain(r, a, group).mean() - _gain(r, b, group).mean()) > max(_spread(r, a, group),
-                                                                             _spread(r, b, group))
+    return report.gains_apart(r.need_record(), r.gains, a, b, group)
 
 
 def _unresolved(r: Results, group: str, arms: Sequence[str], pairs: Sequence[tuple[str, str]]) -> bool:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import pandas as pd
 from IPython.display import Markdown
 
-from mathxfer.controlled.report import group_gain, mean_sd, spread, verdict
+from mathxfer.controlled.report import gains_apart, group_gain, mean_sd, verdict
 from mathxfer.controlled.tables import gains, transfer_summary
 from mathxfer.groups import GROUPS
 from mathxfer.paths import paper_dir
@@ -76,8 +76,8 @@ def table4(record: StudyRecord) -> pd.DataFrame:
 
     def ours(arm: str) -> dict[str, str]:
         row = {g: mean_sd(acc[(acc["arm"] == arm) & (acc["name"] == g)]["accuracy"]).lstrip("+") for g in GROUPS}
-        for col in ("TI_other", "TI_non"):
-            value = ti[col].get(arm, float("nan")) if arm != "base" else float("nan")
+        for col in ("TI_other", "TI_non"):  # the base has no TI
+            value = ti[col].get(arm, float("nan"))
             row[col] = "" if arm == "base" else "undefined" if pd.isna(value) else f"{value:.1f}"
         return row
 
@@ -114,12 +114,11 @@ def note(record: StudyRecord) -> Markdown:
         for b in off_sft:
             gap = group_gain(g, a, "non").mean() - group_gain(g, b, "non").mean()
             claims.append((f"{a} ({settings[a]}) keeps non-reasoning better than {b} (off-policy SFT)", gap > 0,
-                           abs(gap) > max(spread(group_gain(g, a, "non")), spread(group_gain(g, b, "non")))))
+                           gains_apart(record, g, a, b, "non")))
     for kl in by_row["On-policy RL"]:
         for plain in by_row["On-policy RL (no KL)"]:
             diffs = {grp: group_gain(g, kl, grp).mean() - group_gain(g, plain, grp).mean() for grp in GROUPS}
-            within = all(abs(d) <= max(spread(group_gain(g, kl, grp)), spread(group_gain(g, plain, grp)))
-                         for grp, d in diffs.items())
+            within = not any(gains_apart(record, g, kl, plain, grp) for grp in GROUPS)
             shown = ", ".join(f"{grp} {d:+.1f}" for grp, d in diffs.items())
             claims.append((f"the KL term ({kl} minus {plain}: {shown}) changes no group by more than the spread",
                            within, True))

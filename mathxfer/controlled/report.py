@@ -49,6 +49,18 @@ def sampling_spread(record: StudyRecord, arm: str, group: str) -> float:
     return 2.0 * float((base.iloc[0] ** 2 + tuned.iloc[0] ** 2) ** 0.5)
 
 
+def gain_spread(record: StudyRecord, g: pd.DataFrame, arm: str, group: str) -> float:
+    """The spread one arm's gain on ``group`` (``g``: ``tables.gains(record, "group")``) is judged against:
+    the sd over seeds, or for one seed twice the standard error of the gain (``sampling_spread``)."""
+    return spread(group_gain(g, arm, group), sampling_spread(record, arm, group))
+
+
+def gains_apart(record: StudyRecord, g: pd.DataFrame, a: str, b: str, group: str) -> bool:
+    """Two arms' mean gains on ``group`` differ by more than the larger of their spreads."""
+    gap = group_gain(g, a, group).mean() - group_gain(g, b, group).mean()
+    return abs(gap) > max(gain_spread(record, g, a, group), gain_spread(record, g, b, group))
+
+
 def verdict(ok: bool, resolved: bool) -> str:
     """A claim's verdict on the page: agrees, does not agree, or cannot be resolved within the spread."""
     if not resolved:
@@ -73,7 +85,7 @@ def agreement(record: StudyRecord) -> Markdown:
     one_seed = len(record.spec.seeds) == 1
 
     def width(arm: str, group: str) -> float:
-        return spread(group_gain(g, arm, group), sampling_spread(record, arm, group))
+        return gain_spread(record, g, arm, group)
 
     lines = []
     for arm in record.arms:
@@ -95,9 +107,8 @@ def agreement(record: StudyRecord) -> Markdown:
             claims.append((f"SFT ({sft}) gains math (by more than the spread)",
                            gains_beyond_spread(sft_math, sampling_spread(record, sft, "math")),
                            abs(sft_math.mean()) > width(sft, "math")))
-            gap = rl_non.mean() - sft_non.mean()
-            claims.append((f"RL ({rl}) keeps non-reasoning better than {sft}", gap > 0,
-                           abs(gap) > max(width(rl, "non"), width(sft, "non"))))
+            claims.append((f"RL ({rl}) keeps non-reasoning better than {sft}", rl_non.mean() > sft_non.mean(),
+                           gains_apart(record, g, rl, sft, "non")))
     verdicts = "\n".join(f"- {text}: {verdict(ok, resolved)}" for text, ok, resolved in claims)
     ref = ", ".join(f"{arm} ({paper.at[arm, 'paper model']}) {paper.at[arm, 'math']:+.1f} / "
                     f"{paper.at[arm, 'non']:+.1f}" for arm in paper.index) or "no arm has a Table 1 twin"
