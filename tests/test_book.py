@@ -77,6 +77,7 @@ def test_book_builds_with_every_page_and_progress(built):
     assert re.search(r"Profile <strong>micro</strong> · git <code[^>]*>(<span[^>]*>)?[0-9a-f]{7,}", survey), \
         "the page opens with its provenance line"
     assert "# Parameters" not in survey  # papermill's injected cell is hidden
+    assert "evaluated on their own generated world" in survey  # the micro models join no survey row
 
 
 def test_another_profile_is_another_book(built):
@@ -91,6 +92,8 @@ def test_another_profile_is_another_book(built):
     smol_html = root / "_build/smol/_build/html"
     smol_page = (smol_html / "_build/executed/smol/survey.html").read_text()
     assert "Profile <strong>smol</strong>" in smol_page
+    # no smol record in this store: the page says where the smol rows would come from, and adds none
+    assert "join this table from its study record, which is not there yet" in smol_page
     assert (default_page.read_bytes(), default_page.stat().st_mtime_ns) == before
     # no recipes/smol/ablation.yaml: the page says so instead of running a study
     assert "The smol profile has no ablation study" in (smol_html / "_build/executed/smol/ablation.html").read_text()

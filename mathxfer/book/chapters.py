@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 PROFILES: tuple[str, ...] = ("micro", "smol", "paper")
 DEFAULT_PROFILE = "micro"
@@ -24,7 +24,9 @@ class Chapter:
     defaults: Mapping[str, Any]  # parameter defaults, shared by all profiles
     uses_study: bool = False  # reads a study record: `mathxfer book` runs the study stage first
     study_name: str = "study"  # which: recipes/<profile>/<study_name>.yaml (a profile without one: no page)
-    reads_profiles: bool = False  # also reads every profile's default study record (the index's columns)
+    # the default study records it reads beyond the study it runs: "own" (its profile's, where one exists:
+    # the survey's rows), "every" (every profile's: the index's columns); its page is rebuilt when they change
+    reads_records: Literal["none", "own", "every"] = "none"
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # parameters with a fixed set of values
 
     def parameters(self, profile: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -96,7 +98,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         title="Does math reasoning transfer? What reproduces",
         defaults=STUDY,  # the profile's own study; the other profiles' columns read their default studies
         uses_study=True,
-        reads_profiles=True,
+        reads_records="every",
     ),
     Chapter(
         name="survey",
@@ -107,8 +109,12 @@ CHAPTERS: tuple[Chapter, ...] = (
             "ti_reading": "pooled",  # pooled | literal | v1: the reading the figures use
             "extra_results": [],  # scores files (mathxfer eval) whose models join the table
             "data_dir": None,  # local benchmarks folder holding paper_model_outputs/ (None: $MATHXFER_DATA_DIR)
+            # the study record whose base and runs join the table (None: the profile's own, where it exists;
+            # the survey reads it, never runs it)
+            "study": None,
         },
         choices={"ti_reading": ("pooled", "literal", "v1")},
+        reads_records="own",  # the profile's base and runs join the table (smol, paper; none for micro)
     ),
     Chapter(
         name="micro",

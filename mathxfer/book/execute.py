@@ -60,22 +60,23 @@ def _file_inputs(parameters: dict[str, Any]) -> dict[str, str]:
     return {name: file_digest(path) for name, path in paths.items() if path.is_file()}
 
 
-def _profile_records() -> dict[str, str]:
-    """Each profile's default study record, by content ("absent" when none): the index page reads them all."""
+def _profile_records(profiles: tuple[str, ...]) -> dict[str, str]:
+    """These profiles' default study records, by content ("absent" when none)."""
     from mathxfer.study import read_study
 
-    paths = {profile: spec_record_path(read_study(profile=profile)) for profile in PROFILES}
+    paths = {profile: spec_record_path(read_study(profile=profile)) for profile in profiles}
     return {profile: file_digest(p) if p.is_file() else "absent" for profile, p in paths.items()}
 
 
 def execution_key(root: Path, chapter: Chapter, parameters: dict[str, Any]) -> str:
     """What an executed page depends on: the notebook, its parameters and the files they name, the package's
     code, the committed data, the tracked libraries, the benchmarks folder and results store in use."""
+    read = {"none": (), "own": (parameters["profile"],), "every": PROFILES}[chapter.reads_records]
     inputs = {
         "notebook": file_digest(root / chapter.notebook),
         "parameters": parameters,
         "files": _file_inputs(parameters),
-        "records": _profile_records() if chapter.reads_profiles else {},
+        "records": _profile_records(read),
         "package": _tree_digest(sorted(PACKAGE_DIR.rglob("*.py"))),
         "data": _tree_digest(sorted(p for p in data_dir().rglob("*") if p.is_file())),
         "versions": package_versions((*TRACKED_PACKAGES, "papermill", "nbformat", "matplotlib", "jupyter-book")),

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from IPython.display import Markdown
 
+from mathxfer.groups import BENCHMARK_GROUPS, BENCHMARKS
 from mathxfer.provenance import git_sha
-from mathxfer.study.record import StudyRecord, load_record
+from mathxfer.scores_file import ScoreRecord
+from mathxfer.study.record import StudyRecord, StudyRecordMissing, load_record
+from mathxfer.study.spec import read_study
 
 
 def study_record(study: str | Path | None, profile: str, name: str = "study") -> StudyRecord:
@@ -35,3 +39,73 @@ def provenance(record: StudyRecord | None = None, profile: str | None = None) ->
 def micro_base(study: str | Path | None, profile: str) -> dict[str, Any] | None:
     """The micro study's base entry (its held-out accuracy), or None when the book is another profile's."""
     return study_record(study, profile).base if profile == "micro" else None
+
+
+@dataclass(frozen=True)
+class SurveyRows:
+    """The book's own models as rows of the survey table, or why there are none."""
+
+    records: dict[str, list[ScoreRecord]]  # {"<profile> study <key>": its rows}; empty when there are none
+    note: str  # what the rows are (budget, items per benchmark, benchmarks absent), or why there are none
+
+    def markdown(self) -> Markdown:
+        return Markdown(self.note)
+
+
+def survey_rows(profile: str, study: str | Path | None = None) -> SurveyRows:
+    """A study's base and every run as survey rows, read from its record (``study`` as ``study_record`` takes
+    it; None: the profile's own study) when one exists: the survey never runs a study (its page is rebuilt
+    when the profile's record changes: ``Chapter.reads_records``)."""
+    own_world = SurveyRows({}, f"The {profile} profile's models are evaluated on their own generated world, not "
+                                "on the paper's twelve benchmarks, so none join this table; the smol and paper "
+                                "profiles' models do (build the book with `--profile smol`).")
+    if study is None and read_study(profile=profile).evaluation.kind != "benchmarks":
+        return own_world
+    try:
+        record = load_record(study, profile)
+    except StudyRecordMissing as err:
+        return SurveyRows({}, f"The {profile} profile's models join this table from its study record, which "
+                              f"is not there yet: {err}")
+    rows = record.survey_scores()
+    if not rows:
+        return own_world
+    models = list(dict.fromkeys(r.model for r in rows))
+    counts = {b: sorted({r.n for r in rows if r.benchmark == b}) for b in BENCHMARKS}
+    scored = [f"{b} {'-'.join(map(str, (n[0], n[-1]) if len(n) > 1 else n))}" for b, n in counts.items() if n]
+    absent = [b for b, n in counts.items() if not n]
+    budget = f"the **{record.spec.budget}** budget, " if record.spec.budget else ""
+    seeds = f"seed{'s' if len(record.spec.seeds) > 1 else ''} {', '.join(map(str, record.spec.seeds))}"
+    few = min(n[0] for n in counts.values() if n)
+    text = (f"The **{profile}** study's base and its {len(models) - 1} runs join the table as the last "
+            f"{len(models)} rows, named after {record.spec.base_name} and \"({profile})\" ({budget}{seeds}; "
+            f"record `{record.key}`). Items scored per benchmark: "
+            f"{', '.join(scored)}.")
+    error = 50 / few ** 0.5  # the largest standard error of a percentage over `few` items (at 50%)
+    text += f" With {few} items a score's standard error can reach {error:.0f} points"
+    text += (": these rows show the pipeline running on the real benchmarks, not how this model transfers."
+             if error > 5 else ".")
+    if absent:
+        text += (f" {', '.join(absent)} {'has' if len(absent) == 1 else 'have'} no offline copy here: shown as "
+                 "'-', never 0, so the group averages that need them are '-' too and the TI uses the benchmarks "
+                 "both models have.")
+    text += " " + _math_gain_sentence(rows, record)
+    return SurveyRows({f"{profile} study {record.key}": rows}, text)
+
+
+def _math_gain_sentence(rows: list[ScoreRecord], record: StudyRecord) -> str:
+    """How much math gain the runs show on the paper's math benchmarks: the TI's denominator."""
+    math = set(BENCHMARK_GROUPS["math"])
+    base = {r.benchmark: r.score for r in rows if not r.base_model and r.benchmark in math}
+    gains: dict[str, list[float]] = {}
+    for r in rows:
+        if r.base_model and r.benchmark in base:
+            gains.setdefault(r.model, []).append(r.score - base[r.benchmark])
+    flat = [m for m, g in gains.items() if all(x == 0 for x in g)]
+    if not flat:
+        return ""
+    additions = ", ".join(record.spec.evaluation.additions)
+    where = (f"; the controlled chapter measures the math gain on the labelled in-distribution addition "
+             f"({additions}) instead" if additions else "")
+    return (f"{len(flat)} of the {len(gains)} runs score exactly as the base on every paper math benchmark "
+            f"scored, so their TI, which divides by the math gain, is undefined here and they are "
+            f"not points of Figure 2{where}.")

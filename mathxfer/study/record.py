@@ -23,8 +23,9 @@ from typing import Any
 import pandas as pd
 
 from mathxfer.errors import DamagedFile, damaged, read_json, read_json_lines
-from mathxfer.groups import Group
+from mathxfer.groups import BENCHMARKS, Group
 from mathxfer.paths import REPO_ROOT, in_results, results_relative, study_dir
+from mathxfer.scores_file import ScoreRecord, read_scores
 from mathxfer.study.spec import (Analysis, Controls, Evaluation, Launcher, StudyError, StudySpec, read_study,
                                  study_path)
 from mathxfer.train.recipes import STUDY_NAMES
@@ -99,17 +100,36 @@ class StudyRecord:
                      for k, v in getattr(run, key).items()]
         return pd.DataFrame(rows, columns=["arm", "seed", "name", "accuracy"])
 
+    def _evaluations(self, variant: str = "main") -> list[tuple[str, int, str, Path]]:
+        """(arm, seed, method kind, evaluation path) of the base (arm "base", seed -1) and every run."""
+        return [("base", -1, "base", Path(self.base["eval_path"])),
+                *((r.arm, r.seed, r.kind, Path(r.eval_path)) for r in self.select(variant))]
+
     def item_counts(self, variant: str = "main") -> pd.DataFrame:
         """Long table: arm, seed, name (benchmark), n (items scored), read from each model's scores file;
         empty for the micro world (its held-out sets are ``evaluation.eval_n`` items per group)."""
         if self.spec.evaluation.kind != "benchmarks":
             return pd.DataFrame(columns=["arm", "seed", "name", "n"])
-        from mathxfer.scores_file import read_scores
-
-        entries = [("base", -1, self.base["eval_path"]), *((r.arm, r.seed, r.eval_path) for r in self.select(variant))]
         rows = [{"arm": arm, "seed": seed, "name": rec.benchmark, "n": rec.n}
-                for arm, seed, path in entries for rec in read_scores(path)[0]]
+                for arm, seed, _kind, path in self._evaluations(variant) for rec in read_scores(path)[0]]
         return pd.DataFrame(rows, columns=["arm", "seed", "name", "n"])
+
+    def survey_scores(self, variant: str = "main") -> list[ScoreRecord]:
+        """The base and every run as the survey's rows: their scores on the paper's 12 benchmarks, read from
+        each model's scores file and named by the profile ("SmolLM2-135M-Instruct (smol)", "SmolLM2-135M-Instruct
+        grpo seed 0 (smol)") so that they never clash with the paper's models; each run's base is the study's
+        base row. Empty for a study not evaluated on the paper's benchmarks (the micro world's)."""
+        if self.spec.evaluation.kind != "benchmarks":
+            return []
+        family = self.spec.base_name
+        base = f"{family} ({self.profile})"
+        rows = []
+        for arm, seed, kind, path in self._evaluations(variant):
+            name = base if arm == "base" else f"{family} {arm} seed {seed} ({self.profile})"
+            rows += [ScoreRecord(model=name, base_model="" if arm == "base" else base, benchmark=rec.benchmark,
+                                 score=rec.score, n=rec.n, method=kind, family=family)
+                     for rec in read_scores(path)[0] if rec.benchmark in BENCHMARKS]
+        return rows
 
     def metrics(self, variant: str = "main") -> pd.DataFrame:
         """Every logged training step of every run: arm, seed, step and TRL's logged values."""
@@ -125,11 +145,10 @@ class StudyRecord:
         """Long table of every evaluated response: arm, seed (-1: the base), name (task), words (its length in
         whitespace-separated words, a measure every tokenizer shares), read from each model's per-sample
         evaluation log: the micro evaluation's records, or a benchmark run's ``records/<BENCH>-v<n>.jsonl``."""
-        entries = [("base", -1, self.base["eval_path"]), *((r.arm, r.seed, r.eval_path) for r in self.select(variant))]
         rows = []
-        for arm, seed, path in entries:
+        for arm, seed, _kind, path in self._evaluations(variant):
             rows += [{"arm": arm, "seed": seed, "name": name, "words": len(str(response).split())}
-                     for name, response in _responses(self.spec.evaluation.kind, Path(path))]
+                     for name, response in _responses(self.spec.evaluation.kind, path)]
         return pd.DataFrame(rows, columns=["arm", "seed", "name", "words"])
 
     def kind_of(self, arm: str) -> str:

@@ -134,6 +134,14 @@ class StudySpec:
             own.pop("max_steps", None)
         return {**out, **own}
 
+    @property
+    def base_name(self) -> str:
+        """The base model as a reader names it: the weights file's model name offline
+        ("SmolLM2-135M-Instruct" from its GGUF file), else the hub id's or folder's last part."""
+        if self.gguf_file:
+            return Path(self.gguf_file).name.split(".")[0]
+        return Path(self.base_model.removeprefix("pkg:").rstrip("/")).name
+
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out.pop("source")

@@ -52,7 +52,7 @@ def ti_by_family(survey: Survey, ti: pd.DataFrame, methods: tuple[str, ...] = ("
 
 def gain_heatmap(survey: Survey) -> alt.LayerChart:
     """Each tuned model's per-benchmark gain over its own base, in points."""
-    gains = survey.gains()
+    gains = survey.gains().dropna(subset=["gain"])  # a benchmark a model was not scored on: no cell
     models = list(dict.fromkeys(gains["model"]))
     base = alt.Chart(gains).encode(
         x=alt.X("benchmark:N", sort=list(BENCHMARKS), title=None, axis=alt.Axis(labelAngle=-40)),

@@ -78,10 +78,11 @@ def added_models(survey: Survey, ti: pd.DataFrame) -> pd.DataFrame | Markdown:
 
 def method_means_sentence(ti: pd.DataFrame) -> Markdown:
     """Mean TI per post-training method and group: the survey's headline, computed."""
-    means = ti[ti["method"].isin(["RL", "SFT"])].groupby("method")[["TI_other", "TI_non"]].mean()
-    counts = ti[ti["method"].isin(["RL", "SFT"])].groupby("method").size()
-    lines = [f"- **{GROUP_LABELS[g]}**: RL {means.at['RL', col]:+.1f} (n={counts['RL']}) against SFT "
-             f"{means.at['SFT', col]:+.1f} (n={counts['SFT']})" for g, col in (("other", "TI_other"), ("non", "TI_non"))]
+    tuned = ti[ti["method"].isin(["RL", "SFT"])].groupby("method")[["TI_other", "TI_non"]]
+    means, counts = tuned.mean(), tuned.count()  # an undefined TI (NaN) is neither averaged nor counted
+    lines = [f"- **{GROUP_LABELS[g]}**: RL {means.at['RL', col]:+.1f} (n={counts.at['RL', col]}) against SFT "
+             f"{means.at['SFT', col]:+.1f} (n={counts.at['SFT', col]})"
+             for g, col in (("other", "TI_other"), ("non", "TI_non"))]
     verdict = ("RL-tuned models transfer more than SFT-tuned ones in both groups, as the paper finds."
                if (means.loc["RL"] > means.loc["SFT"]).all() else
                "Here RL does not transfer more than SFT in both groups, unlike the paper's finding.")

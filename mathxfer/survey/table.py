@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import pandas as pd
 
 from mathxfer.groups import BENCHMARK_GROUPS, BENCHMARKS, Group
 from mathxfer.paths import paper_dir
-from mathxfer.scores_file import ScoresFileError, read_scores
+from mathxfer.scores_file import ScoreRecord, ScoresFileError, read_scores
 from mathxfer.survey.ti import Reading, pooled_sigma, transferability_table
 
 MODEL_COLUMNS = ["base_model", "family", "method", "hf_id", "source"]
@@ -140,9 +140,12 @@ def _score_cell(path: Path, line: int, benchmark: str, model: str, cell: str) ->
     return value
 
 
-def load_survey(scores: str | Path = "reported", extra_results: Sequence[str | Path] = ()) -> Survey:
+def load_survey(scores: str | Path = "reported", extra_results: Sequence[str | Path] = (),
+                extra_records: Mapping[str, Sequence[ScoreRecord]] | None = None) -> Survey:
     """The survey table. ``scores`` is "reported" (the paper's Tables 9-11) or a CSV in that layout;
-    ``extra_results`` are scores files (see ``mathxfer.scores_file``) whose models join the table."""
+    ``extra_results`` are scores files (see ``mathxfer.scores_file``) whose models join the table, and
+    ``extra_records`` maps a source (shown in the table, e.g. a study record's path) to score records that
+    join it the same way (the book's own models, ``StudyRecord.survey_scores``)."""
     table = load_scores_csv(paper_dir() / "survey_scores.csv" if scores == "reported" else scores)
     meta = _read_paper("survey_models.csv").set_index("model")
     meta["base_model"] = meta["base_model"].fillna("")
@@ -155,17 +158,18 @@ def load_survey(scores: str | Path = "reported", extra_results: Sequence[str | P
                          "data/paper/survey_models.csv, or add it through a scores file instead")
     survey = Survey(scores=table, models=meta[MODEL_COLUMNS], reported_ti=_read_paper("reported_ti.csv"))
     for path in extra_results:
-        add_results(survey, path)
+        add_records(survey, read_scores(path)[0], str(path))
+    for source, records in (extra_records or {}).items():
+        add_records(survey, records, source)
     return survey
 
 
-def add_results(survey: Survey, path: str | Path) -> None:
-    """Join the models of a scores file to the survey (in place)."""
-    records, _provenance = read_scores(path)
+def add_records(survey: Survey, records: Sequence[ScoreRecord], source: str) -> None:
+    """Join the models of these score records (a scores file's, read from ``source``) to the survey, in place."""
     new_models = list(dict.fromkeys(r.model for r in records))
     clash = [m for m in new_models if m in survey.scores.index]
     if clash:
-        raise ScoresFileError(f"{path}: {', '.join(clash)} already in the survey table; give your run its "
+        raise ScoresFileError(f"{source}: {', '.join(clash)} already in the survey table; give your run its "
                               "own model name (e.g. 'Qwen3-14B-Base (ours)') so both rows can be compared")
     scores = pd.DataFrame(np.nan, index=new_models, columns=list(BENCHMARKS))
     for rec in records:
@@ -174,12 +178,12 @@ def add_results(survey: Survey, path: str | Path) -> None:
     rows = {}
     for model, rec in first.items():
         if rec.base_model and rec.base_model not in survey.scores.index and rec.base_model not in first:
-            raise ScoresFileError(f"{path}: base model {rec.base_model!r} of {model} has no scores; add the "
+            raise ScoresFileError(f"{source}: base model {rec.base_model!r} of {model} has no scores; add the "
                                   "base's scores to the file (with base_model '') or name a model in the table")
         family = rec.family or (survey.models.at[rec.base_model, "family"]
                                 if rec.base_model in survey.models.index else rec.base_model or model)
         method = rec.method if rec.base_model or rec.method != "other" else "base"
         rows[model] = {"base_model": rec.base_model, "family": family, "method": method, "hf_id": "",
-                       "source": str(path)}
+                       "source": source}
     survey.scores = pd.concat([survey.scores, scores])
     survey.models = pd.concat([survey.models, pd.DataFrame.from_dict(rows, orient="index")[MODEL_COLUMNS]])

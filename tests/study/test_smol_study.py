@@ -66,3 +66,50 @@ def test_the_controlled_chapter_executes_on_the_smol_record(smol_study, in_resul
     for expected in ("Profile **smol**", "WordProblems (added)", "absent: LiveCodeBench-v2", "sampling standard error",
                      "The TI's math gain", "paper grpo", "Group gains over the base (one seed"):
         assert expected in text, expected
+
+
+def test_the_smol_base_and_runs_join_the_survey_as_rows(smol_study, in_results):
+    """The survey's extra rows are the record's own scores files, on the paper's 12 benchmarks only (the added
+    WordProblems is not one of them), each run tied to the smol base row; the base never clashes with a paper row."""
+    from mathxfer.groups import BENCHMARKS
+    from mathxfer.scores_file import read_scores
+    from mathxfer.survey import load_survey
+
+    record, root = smol_study
+    in_results(root)
+    rows = record.survey_scores()
+    base = "SmolLM2-135M-Instruct (smol)"
+    names = [base, *(f"SmolLM2-135M-Instruct {r.arm} seed {r.seed} (smol)" for r in record.runs)]
+    assert list(dict.fromkeys(r.model for r in rows)) == names
+    assert {r.benchmark for r in rows} == set(BENCHMARKS) - set(record.base["missing"])
+    assert {(r.model, r.base_model, r.method) for r in rows} == {
+        (base, "", "base"), *((n, base, run.kind) for n, run in zip(names[1:], record.runs))}
+    grpo = next(r for r in record.runs if r.arm == "grpo")
+    scored = {rec.benchmark: (rec.score, rec.n) for rec in read_scores(grpo.eval_path)[0]}
+    assert {r.benchmark: (r.score, r.n) for r in rows if r.model == names[-1]} == \
+        {b: v for b, v in scored.items() if b in BENCHMARKS}
+
+    survey = load_survey(extra_records={"smol study": rows})
+    assert [p for p in survey.pairs() if p[1] == base] == [(n, base) for n in names[1:]]
+    assert survey.scores.loc[base, "HaluEval"] != survey.scores.loc[base, "HaluEval"]  # absent: NaN, never 0
+    gains = survey.gains().query("model == @names[-1] and benchmark == 'IFEval'")
+    assert gains["gain"].item() == scored["IFEval"][0] - record.base["scores"]["IFEval"]
+
+
+def test_the_survey_chapter_shows_the_smol_rows(smol_study, in_results, tmp_path):
+    import papermill
+
+    from mathxfer.paths import REPO_ROOT
+
+    record, root = smol_study
+    in_results(root)
+    out = tmp_path / "survey.ipynb"
+    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "survey.ipynb"), str(out),
+                               parameters={"profile": "smol", "study": record.path}, cwd=str(REPO_ROOT / "notebooks"),
+                               kernel_name="python3", progress_bar=False)
+    assert not executed_errors(out)
+    text = outputs_text(out)
+    for expected in ("SmolLM2-135M-Instruct grpo seed 0 (smol)", "join the table as the last 5 rows",
+                     "the **cpu** budget", "AIME24 2", "standard error can reach 35 points",
+                     "LiveCodeBench-v2, CoQA, HaluEval have no offline copy here", f"smol study {record.key}"):
+        assert expected in text, expected
