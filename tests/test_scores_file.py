@@ -164,3 +164,27 @@ def test_a_tuned_model_over_our_base_uses_our_base_scores_in_figure_2_and_the_rl
     assert n_rl == int((load_survey().ti("pooled")["method"] == "RL").sum()) + 1
     assert f"RL {ti[ti.method == 'RL'].TI_other.mean():+.1f} (n={n_rl})" in report.method_means_sentence(ti).data
     assert "my-rl (ours)" in json.dumps(charts.ti_by_family(survey, ti).to_dict())  # a point of Figure 2
+
+
+FINDINGS = [  # (RL's TI other/non, SFT's TI other/non, the verdict); NaN: undefined
+    ((50.0, 10.0), (20.0, -30.0), "is **supported** (other reasoning: RL +50.0 against SFT +20.0; "
+                                  "non-reasoning: RL +10.0 against SFT -30.0)"),
+    ((10.0, -40.0), (20.0, -30.0), "is **contradicted**"),
+    ((50.0, -40.0), (20.0, -30.0), "is **supported in one group only**"),
+    ((float("nan"), 5.0), (20.0, -30.0), "**cannot be resolved**: no RL run has a defined TI in both groups"),
+    ((float("nan"), float("nan")), (float("nan"), 1.0), "no RL or SFT run has a defined TI"),
+]
+
+
+@pytest.mark.parametrize(("rl", "sft", "verdict"), FINDINGS, ids=[v[:30] for *_, v in FINDINGS])
+def test_a_studys_rows_are_judged_against_the_survey_finding(rl, sft, verdict):
+    import pandas as pd
+
+    from mathxfer.survey import report
+
+    ti = pd.DataFrame([{"model": "ours-rl", "method": "RL", "TI_other": rl[0], "TI_non": rl[1]},
+                       {"model": "ours-sft", "method": "SFT", "TI_other": sft[0], "TI_non": sft[1]},
+                       {"model": "theirs", "method": "RL", "TI_other": 500.0, "TI_non": 500.0}])  # not one of ours
+    text = report.finding_sentence(ti, ["ours-rl", "ours-sft"], "smol").data
+    assert text.startswith("From the smol study's rows") and verdict in text
+    assert report.finding_sentence(ti, [], "micro").data == ""  # no rows of ours: nothing to say

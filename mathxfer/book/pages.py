@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from IPython.display import Markdown
 
 from mathxfer.groups import BENCHMARK_GROUPS, BENCHMARKS
@@ -47,6 +48,11 @@ class SurveyRows:
 
     records: dict[str, list[ScoreRecord]]  # {"<profile> study <key>": its rows}; empty when there are none
     note: str  # what the rows are (budget, items per benchmark, benchmarks absent), or why there are none
+    scores: pd.DataFrame | None = None  # each row's scores with their standard errors ("absent": no copy)
+
+    @property
+    def models(self) -> list[str]:
+        return list(dict.fromkeys(r.model for rows in self.records.values() for r in rows))
 
     def markdown(self) -> Markdown:
         return Markdown(self.note)
@@ -89,7 +95,19 @@ def survey_rows(profile: str, study: str | Path | None = None) -> SurveyRows:
                  "'-', never 0, so the group averages that need them are '-' too and the TI uses the benchmarks "
                  "both models have.")
     text += " " + _math_gain_sentence(rows, record)
-    return SurveyRows({f"{profile} study {record.key}": rows}, text)
+    return SurveyRows({f"{profile} study {record.key}": rows}, text, _scores_with_errors(record, models))
+
+
+def _scores_with_errors(record: StudyRecord, models: list[str]) -> pd.DataFrame:
+    """Model x benchmark: "accuracy ± its sampling standard error" (the controlled chapter's rule), in points."""
+    from mathxfer.controlled.tables import standard_errors
+
+    scores = record.accuracy("task").merge(standard_errors(record), on=["arm", "seed", "name"])
+    scores = scores[scores["name"].isin(BENCHMARKS)]
+    scores["model"] = [record.survey_name(arm, seed) for arm, seed in zip(scores["arm"], scores["seed"])]
+    scores["cell"] = [f"{a:.1f} ± {se:.1f}" for a, se in zip(scores["accuracy"], scores["se"])]
+    wide = scores.pivot(index="model", columns="name", values="cell")
+    return wide.reindex(index=models, columns=list(BENCHMARKS)).fillna("absent").rename_axis(index=None, columns=None)
 
 
 def _math_gain_sentence(rows: list[ScoreRecord], record: StudyRecord) -> str:

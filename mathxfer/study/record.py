@@ -121,15 +121,19 @@ class StudyRecord:
         base row. Empty for a study not evaluated on the paper's benchmarks (the micro world's)."""
         if self.spec.evaluation.kind != "benchmarks":
             return []
-        family = self.spec.base_name
-        base = f"{family} ({self.profile})"
+        base = self.survey_name("base")
         rows = []
         for arm, seed, kind, path in self._evaluations(variant):
-            name = base if arm == "base" else f"{family} {arm} seed {seed} ({self.profile})"
-            rows += [ScoreRecord(model=name, base_model="" if arm == "base" else base, benchmark=rec.benchmark,
-                                 score=rec.score, n=rec.n, method=kind, family=family)
+            rows += [ScoreRecord(model=self.survey_name(arm, seed), base_model="" if arm == "base" else base,
+                                 benchmark=rec.benchmark, score=rec.score, n=rec.n, method=kind,
+                                 family=self.spec.base_name)
                      for rec in read_scores(path)[0] if rec.benchmark in BENCHMARKS]
         return rows
+
+    def survey_name(self, arm: str, seed: int = -1) -> str:
+        """A model's row name in the survey: the base, or one (arm, seed) run, named after the base and profile."""
+        family = self.spec.base_name
+        return f"{family} ({self.profile})" if arm == "base" else f"{family} {arm} seed {seed} ({self.profile})"
 
     def metrics(self, variant: str = "main") -> pd.DataFrame:
         """Every logged training step of every run: arm, seed, step and TRL's logged values."""

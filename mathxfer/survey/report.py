@@ -76,10 +76,34 @@ def added_models(survey: Survey, ti: pd.DataFrame) -> pd.DataFrame | Markdown:
     return shown
 
 
+def _method_means(ti: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean and count of the defined TIs (an undefined one, NaN, is neither) per method (RL, SFT) and group."""
+    tuned = ti[ti["method"].isin(["RL", "SFT"])].groupby("method")[["TI_other", "TI_non"]]
+    return tuned.mean().reindex(["RL", "SFT"]), tuned.count().reindex(["RL", "SFT"]).fillna(0).astype(int)
+
+
+def finding_sentence(ti: pd.DataFrame, models: list[str], profile: str) -> Markdown:
+    """Whether these models (one profile's study, as rows) support the survey's finding that RL transfers more
+    than SFT; nothing when there are none."""
+    if not models:
+        return Markdown("")
+    who = f"the {profile} study"
+    means, counts = _method_means(ti[ti["model"].isin(models)])
+    finding = "the survey's finding that RL-tuned models transfer more than SFT-tuned ones"
+    short = [m for m in ("RL", "SFT") if (counts.loc[m] == 0).any()]
+    if short:
+        return Markdown(f"From {who}'s rows {finding} **cannot be resolved**: no {' or '.join(short)} run has a "
+                        "defined TI in both groups.")
+    more = means.loc["RL"] > means.loc["SFT"]
+    status = "**supported**" if more.all() else "**contradicted**" if not more.any() else "**supported in one group only**"
+    numbers = "; ".join(f"{GROUP_LABELS[g].lower()}: RL {means.at['RL', f'TI_{g}']:+.1f} against SFT "
+                        f"{means.at['SFT', f'TI_{g}']:+.1f}" for g in ("other", "non"))
+    return Markdown(f"From {who}'s rows {finding} is {status} ({numbers}).")
+
+
 def method_means_sentence(ti: pd.DataFrame) -> Markdown:
     """Mean TI per post-training method and group: the survey's headline, computed."""
-    tuned = ti[ti["method"].isin(["RL", "SFT"])].groupby("method")[["TI_other", "TI_non"]]
-    means, counts = tuned.mean(), tuned.count()  # an undefined TI (NaN) is neither averaged nor counted
+    means, counts = _method_means(ti)
     lines = [f"- **{GROUP_LABELS[g]}**: RL {means.at['RL', col]:+.1f} (n={counts.at['RL', col]}) against SFT "
              f"{means.at['SFT', col]:+.1f} (n={counts.at['SFT', col]})"
              for g, col in (("other", "TI_other"), ("non", "TI_non"))]

@@ -4,6 +4,7 @@ TRL, the base and every arm are scored on the paper's benchmarks and the added W
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -111,5 +112,8 @@ def test_the_survey_chapter_shows_the_smol_rows(smol_study, in_results, tmp_path
     text = outputs_text(out)
     for expected in ("SmolLM2-135M-Instruct grpo seed 0 (smol)", "join the table as the last 5 rows",
                      "the **cpu** budget", "AIME24 2", "standard error can reach 35 points",
-                     "LiveCodeBench-v2, CoQA, HaluEval have no offline copy here", f"smol study {record.key}"):
+                     "LiveCodeBench-v2, CoQA, HaluEval have no offline copy here", f"smol study {record.key}",
+                     "From the smol study's rows the survey's finding"):
         assert expected in text, expected
+    base_ifeval = record.base["scores"]["IFEval"]  # the scores with their standard errors, absent benchmarks named
+    assert re.search(rf"{base_ifeval:.1f} ± \d+\.\d", text) and ">absent<" in text
