@@ -82,32 +82,35 @@ def survey_rows(profile: str, study: str | Path | None = None) -> SurveyRows:
     budget = f"the **{record.spec.budget}** budget, " if record.spec.budget else ""
     seeds = f"seed{'s' if len(record.spec.seeds) > 1 else ''} {', '.join(map(str, record.spec.seeds))}"
     few = min(n[0] for n in counts.values() if n)
-    text = (f"The **{profile}** study's base and its {len(models) - 1} runs join the table as the last "
-            f"{len(models)} rows, named after {record.spec.base_name} and \"({profile})\" ({budget}{seeds}; "
-            f"record `{record.key}`). Items scored per benchmark: "
-            f"{', '.join(scored)}.")
     error = 50 / few ** 0.5  # the largest standard error of a percentage over `few` items (at 50%)
-    text += f" With {few} items a score's standard error can reach {error:.0f} points"
-    text += (": these rows show the pipeline running on the real benchmarks, not how this model transfers."
-             if error > 5 else ".")
+    lines = [f"The **{profile}** study's base and its {len(models) - 1} runs join the table as the last "
+             f"{len(models)} rows, named after {record.spec.base_name} and \"({profile})\" ({budget}{seeds}; "
+             f"record `{record.key}`); their scores with standard errors are below.",
+             f"- Items scored per benchmark: {', '.join(scored)}. With {few} items a score's standard error can "
+             f"reach {error:.0f} points" + (": these rows show the pipeline running on the real benchmarks, not "
+                                            "how this model transfers." if error > 5 else ".")]
     if absent:
-        text += (f" {', '.join(absent)} {'has' if len(absent) == 1 else 'have'} no offline copy here: shown as "
-                 "'-', never 0, so the group averages that need them are '-' too and the TI uses the benchmarks "
-                 "both models have.")
-    text += " " + _math_gain_sentence(rows, record)
-    return SurveyRows({f"{profile} study {record.key}": rows}, text, _scores_with_errors(record, models))
+        lines.append(f"- {', '.join(absent)} {'has' if len(absent) == 1 else 'have'} no offline copy here: shown "
+                     "as '-' (below: absent), never 0, so the group averages that need them are '-' too and the "
+                     "TI uses the benchmarks both models have.")
+    if flat := _math_gain_sentence(rows, record):
+        lines.append(f"- {flat}")
+    text = "\n".join(lines[:1]) + "\n\n" + "\n".join(lines[1:])
+    return SurveyRows({f"{profile} study {record.key}": rows}, text, _scores_with_errors(record))
 
 
-def _scores_with_errors(record: StudyRecord, models: list[str]) -> pd.DataFrame:
+def _scores_with_errors(record: StudyRecord) -> pd.DataFrame:
     """Model x benchmark: "accuracy ± its sampling standard error" (the controlled chapter's rule), in points."""
     from mathxfer.controlled.tables import standard_errors
 
     scores = record.accuracy("task").merge(standard_errors(record), on=["arm", "seed", "name"])
     scores = scores[scores["name"].isin(BENCHMARKS)]
-    scores["model"] = [record.survey_name(arm, seed) for arm, seed in zip(scores["arm"], scores["seed"])]
+    scores["model"] = ["base" if arm == "base" else f"{arm} seed {seed}"  # short: the note gives the full names
+                       for arm, seed in zip(scores["arm"], scores["seed"])]
     scores["cell"] = [f"{a:.1f} ± {se:.1f}" for a, se in zip(scores["accuracy"], scores["se"])]
     wide = scores.pivot(index="model", columns="name", values="cell")
-    return wide.reindex(index=models, columns=list(BENCHMARKS)).fillna("absent").rename_axis(index=None, columns=None)
+    order = list(dict.fromkeys(scores["model"]))
+    return wide.reindex(index=order, columns=list(BENCHMARKS)).fillna("absent").rename_axis(index=None, columns=None)
 
 
 def _math_gain_sentence(rows: list[ScoreRecord], record: StudyRecord) -> str:
