@@ -17,6 +17,7 @@ of its own to get wrong.
 
 from __future__ import annotations
 
+import random
 from typing import Literal
 
 from mathxfer.micro.world import Item
@@ -57,3 +58,27 @@ def solve(item: Item, variant: Variant = "think") -> str:
     if variant == "think":
         return f"{THINK_OPEN}{plan}{THINK_CLOSE} {item.answer}"
     raise ValueError(f"unknown teacher variant {variant!r}; use 'think' or 'no_think'")
+
+
+def slip(item: Item, variant: Variant, delta: int) -> str:
+    """The teacher's solution with a slip: the same text, its result off by ``delta`` (an arithmetic error,
+    in the solution and the final answer alike)."""
+    if delta == 0:
+        raise ValueError("a slip changes the result: delta must not be 0")
+    _, result = plan_and_result(item)
+    text = solve(item, variant)
+    head, tail = text.rsplit(f"Answer: {result}", 1)
+    if head.endswith(f"={result}. "):  # the solution's own "=result" just before the answer
+        head = head[: -len(f"{result}. ")] + f"{result + delta}. "
+    return f"{head}Answer: {result + delta}{tail}"
+
+
+def sample(item: Item, variant: Variant, error_rate: float, rng: random.Random) -> str:
+    """One sample of a teacher that errs: its solution, or with probability ``error_rate`` a slip of 1 to 9
+    either way. Off-policy RL needs this: a teacher that is always right gives every sample the same reward,
+    so every advantage is 0 and nothing is learnt."""
+    if not 0 <= error_rate <= 1:
+        raise ValueError(f"teacher_error_rate {error_rate} is not a probability in [0, 1]")
+    if rng.random() >= error_rate:
+        return solve(item, variant)
+    return slip(item, variant, rng.choice([-1, 1]) * rng.randint(1, 9))

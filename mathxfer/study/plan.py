@@ -103,11 +103,11 @@ class PlannedRun:
 
 def plan_study(spec: StudySpec) -> list[PlannedRun]:
     """Every run of the study, main comparison first, in the study file's order."""
-    from mathxfer.train.recipes import read_recipe, recipe_path, run_dir
+    from mathxfer.train.recipes import RL_METHODS, read_recipe, recipe_path, run_dir
 
     variants: list[tuple[str, list[str], dict[str, Any]]] = [(MAIN, list(spec.arms), {})]
     if spec.controls.learning_rate is not None:
-        sft = [a for a in spec.arms if _recipe_method(spec, a) != "grpo"]
+        sft = [a for a in spec.arms if _recipe_method(spec, a) not in RL_METHODS]
         if sft:
             variants.append((f"lr={spec.controls.learning_rate:.0e}", sft,
                              {"learning_rate": spec.controls.learning_rate}))

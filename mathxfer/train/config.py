@@ -47,4 +47,15 @@ class GRPORunConfig(RunFields, trl.GRPOConfig):
     """GRPO with the shared grader as a 0/1 reward."""
 
 
-METHODS: dict[str, type] = {"sft": SFTRunConfig, "onpolicy_sft": OnPolicySFTConfig, "grpo": GRPORunConfig}
+@dataclass
+class OffPolicyGRPOConfig(GRPORunConfig):
+    """Off-policy RL (the paper's Table 4): GRPO's advantage-weighted loss on samples of a teacher, not of the
+    policy (``mathxfer.train.offpolicy``)."""
+
+    teacher_target: str = field(default="no-think", metadata={"help": "think | no-think: the teacher's solutions"})
+    teacher_error_rate: float = field(default=0.5, metadata={"help": "chance that a teacher sample has a slip "
+                                                                        "(an always-right teacher has no advantage)"})
+
+
+METHODS: dict[str, type] = {"sft": SFTRunConfig, "onpolicy_sft": OnPolicySFTConfig, "grpo": GRPORunConfig,
+                            "offpolicy_grpo": OffPolicyGRPOConfig}

@@ -34,6 +34,8 @@ class TaskData:
     source: Callable[[str | None], str] = lambda _data_dir: ""  # (data_dir) -> what the rows are read from
     whole_set: bool = False  # a fixed set of rows: dataset_size 0 takes every row (_seeded_sample)
     onpolicy_fields: tuple[str, ...] = ()  # config fields its sampler also depends on, beyond ONPOLICY_FIELDS
+    # (config) -> (question, rng) -> one sample of the teacher that errs (off-policy RL); None: no such teacher
+    teacher: Callable[[Any], Callable[[str, Any], str]] | None = None
 
     def data_version(self, data_dir: str | None) -> str:
         """What identifies the data a run of this source trains on: its version and, for data read from files
@@ -63,8 +65,15 @@ def _micro() -> TaskData:
 
     from mathxfer.micro import teacher, world
 
+    def teacher_of(config: Any) -> Callable[[str, Any], str]:
+        style = {"think": "think", "no-think": "no_think"}.get(config.teacher_target)
+        if style is None:
+            raise ValueError(f"teacher_target {config.teacher_target!r} is not one of think, no-think")
+        items = {item.question: item for item in prompts(config)}
+        return lambda question, rng: teacher.sample(items[question], style, config.teacher_error_rate, rng)
+
     return TaskData("micro-math", sft, lambda c: posttrain_data.rl_dataset(prompts(c)), onpolicy, grading.reward,
-                    version=f"world-{world.fingerprint()}-teacher-{teacher.TEACHER_VERSION}")
+                    version=f"world-{world.fingerprint()}-teacher-{teacher.TEACHER_VERSION}", teacher=teacher_of)
 
 
 RL_SUFFIX = " Let's think step by step and output the final answer in the \\boxed{}."  # the paper's RL prompt

@@ -26,7 +26,7 @@ RECIPES_DIR = recipes_dir()
 REQUIRED = ("method", "model_name_or_path", "dataset_name")
 DERIVED = ("output_dir",)  # set from the recipe's key, never by hand
 DISPLAY_ONLY = ("disable_tqdm",)  # change what is printed, not what is trained: kept out of the key
-RL_METHODS = ("grpo",)  # recipe methods that count as RL; every other post-training method is SFT
+RL_METHODS = ("grpo", "offpolicy_grpo")  # recipe methods that count as RL; every other one is SFT
 
 
 class RecipeError(UsageError):

@@ -40,8 +40,9 @@ from mathxfer.train.checkpoints import (
     last_checkpoint,
     last_complete,
 )
-from mathxfer.train.config import GRPORunConfig, OnPolicySFTConfig, SFTRunConfig
+from mathxfer.train.config import GRPORunConfig, OffPolicyGRPOConfig, OnPolicySFTConfig, SFTRunConfig
 from mathxfer.train.data import TrainingDataError, dataset_for, task_data
+from mathxfer.train.offpolicy import teacher_rollouts
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class RunRecord:
 
 
 def method_of(config: Any) -> str:
+    if isinstance(config, OffPolicyGRPOConfig):
+        return "offpolicy_grpo"
     if isinstance(config, GRPORunConfig):
         return "grpo"
     if isinstance(config, OnPolicySFTConfig):
@@ -159,8 +162,10 @@ def _trainer(config: Any, model: Any, tokenizer: Any, train_set: Any, callbacks:
 
     if isinstance(config, GRPORunConfig):
         data = task_data(config.dataset_name)
+        # off-policy RL: the same loss on a teacher's samples (mathxfer/train/offpolicy.py)
+        rollout = teacher_rollouts(config, tokenizer) if isinstance(config, OffPolicyGRPOConfig) else None
         return trl.GRPOTrainer(model=model, reward_funcs=[data.reward], args=config, train_dataset=train_set,
-                               processing_class=tokenizer, callbacks=callbacks)
+                               processing_class=tokenizer, callbacks=callbacks, rollout_func=rollout)
     return trl.SFTTrainer(model=model, args=config, train_dataset=train_set, processing_class=tokenizer,
                           callbacks=callbacks)
 

@@ -60,3 +60,42 @@ def test_think_adds_a_reasoning_block_to_the_no_think_solution() -> None:
         assert rest.strip() == plain and block.startswith(teacher.THINK_OPEN)
         numbers = {int(n) for n in re.findall(r"\d+", block)}
         assert numbers <= set(it.meta["ops"]), (block, it.meta["ops"])  # the block restates, never computes
+
+
+@pytest.mark.parametrize(("family", "ops", "delta", "no_think"), [
+    ("add", (57, 83), 1, "57+83=141. Answer: 141"),
+    ("sub", (77, 22), -3, "77-22=52. Answer: 52"),
+    ("mul", (4, 96), 9, "4*96=393. Answer: 393"),
+    ("two_step", (40, 65, 83), 2, "40+65=105. 105-83=24. Answer: 24"),
+])
+def test_a_teachers_slip_changes_only_the_result(family, ops, delta, no_think) -> None:
+    item = _item(family, ops)
+    assert teacher.solve(item, "no_think") != no_think
+    assert teacher.slip(item, "no_think", delta) == no_think
+    think = teacher.slip(item, "think", delta)
+    assert think.startswith(teacher.THINK_OPEN) and think.endswith(no_think)
+    assert not grading.is_correct(item, think) and grading.is_correct(item, teacher.solve(item, "think"))
+
+
+def _item(family: str, ops: tuple[int, ...]) -> world.Item:
+    """A math item with these operands, its gold answer written as the world writes it."""
+    import dataclasses
+
+    a, b, *rest = ops
+    lines = {"add": f"{a}+{b}={a + b}", "sub": f"{a}-{b}={a - b}", "mul": f"{a}*{b}={a * b}",
+             "two_step": f"{a}+{b}={a + b}. {a + b}-{rest[0]}={a + b - rest[0]}" if rest else ""}[family]
+    gold = lines.rsplit("=", 1)[1]
+    return dataclasses.replace(world.sample_family(family, 1, 0, "train")[0], answer=f"{lines}. Answer: {gold}",
+                               meta={"ops": ops})
+
+
+def test_a_teacher_that_errs_slips_at_its_rate() -> None:
+    import random
+
+    items = posttrain_data.math_prompts(50, seed=3)
+    rng = random.Random(0)
+    right = [grading.is_correct(it, teacher.sample(it, "no_think", 0.3, rng)) for it in items for _ in range(8)]
+    assert 0.6 < sum(right) / len(right) < 0.8
+    assert all(grading.is_correct(it, teacher.sample(it, "no_think", 0.0, rng)) for it in items)
+    with pytest.raises(ValueError, match="not a probability"):
+        teacher.sample(items[0], "no_think", 1.5, rng)

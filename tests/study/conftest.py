@@ -24,7 +24,7 @@ MICRO = {"profile": "micro", "arms": ["sft-think", "grpo"], "seeds": [0, 1], "st
          "controls": {"learning_rate": 1.0e-4}}
 # the Table 4 ablation beside it: its grpo runs are the micro study's; no on-policy SFT (the untrained toy base
 # solves no prompt, so rejection sampling keeps nothing: its row stays empty)
-ABLATION = {**MICRO, "arms": ["sft-nothink", "grpo", "grpo-kl"], "controls": {"learning_rate": None}}
+ABLATION = {**MICRO, "arms": ["sft-nothink", "offpolicy-rl", "grpo", "grpo-kl"], "controls": {"learning_rate": None}}
 REAL = {"profile": "smol", "arms": ["sft-nothink", "grpo"], "seeds": [0], "steps": 1, "workers": 2,
         "evaluation": {"kind": "benchmarks", "suite": "paper", "limit": 2, "max_new_tokens": 8, "batch_size": 4},
         "analysis": {"texts": "benchmarks", "n_samples": 2, "max_tokens": 16, "response_tokens": 8,

@@ -8,8 +8,8 @@ import pytest
 from mathxfer.controlled import ablation
 from mathxfer.study.spec import read_study
 
-ROWS = {"sft-nothink": "Off-policy SFT", "onpolicy-sft": "On-policy SFT", "grpo": "On-policy RL (no KL)",
-        "grpo-kl": "On-policy RL"}
+ROWS = {"sft-nothink": "Off-policy SFT", "onpolicy-sft": "On-policy SFT", "offpolicy-rl": "Off-policy RL",
+        "grpo": "On-policy RL (no KL)", "grpo-kl": "On-policy RL"}
 
 
 @pytest.mark.parametrize(("recipe", "row"), [
@@ -19,6 +19,8 @@ ROWS = {"sft-nothink": "Off-policy SFT", "onpolicy-sft": "On-policy SFT", "grpo"
     ({"method": "grpo", "beta": 0.0}, "On-policy RL (no KL)"),
     ({"method": "grpo"}, "On-policy RL (no KL)"),
     ({"method": "grpo", "beta": 0.04}, "On-policy RL"),
+    ({"method": "offpolicy_grpo", "beta": 0.0}, "Off-policy RL"),
+    ({"method": "offpolicy_grpo", "beta": 0.04}, None),  # the paper's row has no KL term
     ({"method": "dpo"}, None),
 ])
 def test_each_recipe_fills_its_row(recipe, row):
@@ -31,7 +33,7 @@ def test_the_shipped_ablation_study_fills_every_row_it_can():
 
     rows = {arm: ablation.setting(read_recipe(recipe_path("micro", arm))) for arm in spec.arms}
     assert rows == ROWS
-    assert set(ablation.NOT_RUN) == {s.name for s in ablation.SETTINGS} - set(rows.values())
+    assert set(rows.values()) == {s.name for s in ablation.SETTINGS}  # every row of the paper's Table 4
 
 
 TOY_ROWS = {arm: row for arm, row in ROWS.items() if arm != "onpolicy-sft"}  # conftest.py's ABLATION
@@ -44,8 +46,9 @@ def test_table4_has_every_row_ours_above_the_papers(micro_ablation, micro_study)
     assert list(dict.fromkeys(table.index.get_level_values(0))) == ["base", *(s.name for s in ablation.SETTINGS)]
     assert table.loc[("Off-policy SFT", "paper: Qwen3-8B-Base"), "math"] == "41.9"
     assert table.loc[("On-policy RL", "paper: Qwen3-8B-Base"), "TI_non"] == "32.4"
-    assert (table.loc[("Off-policy RL", "ours: not run")] == "").all()  # the note says why
-    assert (table.loc[("On-policy SFT", "ours: not run")] == "").all()
+    assert (table.loc[("On-policy SFT", "ours: not run")] == "").all()  # the note says why
+    assert table.loc[("Off-policy RL", "paper: Qwen3-8B-Base"), "math"] == "45.5"
+    assert ("Off-policy RL", "ours: offpolicy-rl (2 seeds)") in table.index
     acc = record.accuracy("group")
     kl_math = acc[(acc["arm"] == "grpo-kl") & (acc["name"] == "math")]["accuracy"]
     assert table.loc[("On-policy RL", "ours: grpo-kl (2 seeds)"), "math"] == \
@@ -69,8 +72,8 @@ def test_note_states_each_reading_and_what_is_missing(micro_ablation):
     record, _ = micro_ablation
     text = ablation.note(record).data
     for arm in ("grpo", "grpo-kl"):
-        assert f"{arm} ({ROWS[arm]}) keeps non-reasoning better than sft-nothink (off-policy SFT):" in text
+        for off in ("sft-nothink", "offpolicy-rl"):  # each on-policy arm against each off-policy one
+            assert f"{arm} ({ROWS[arm]}) keeps non-reasoning better than {off} ({ROWS[off]}):" in text
     assert "the KL term (grpo-kl minus grpo: math " in text
-    assert ("Not run here, so not compared: On-policy SFT (no arm of this study has this setting); Off-policy RL "
-            f"({ablation.NOT_RUN['Off-policy RL']}).") in text
-    assert text.count("**agrees**") + text.count("**does not agree**") + text.count("cannot be resolved") == 3
+    assert "Not run here, so not compared: On-policy SFT (no arm of this study has this setting)." in text
+    assert text.count("**agrees**") + text.count("**does not agree**") + text.count("cannot be resolved") == 5

@@ -21,6 +21,7 @@ ARMS = {
     "sft-nothink": {"per_device_train_batch_size": 8},
     "onpolicy-sft": {"per_device_train_batch_size": 8, "onpolicy_samples": 4},
     "grpo": {"per_device_train_batch_size": 64},  # 8 prompts x 8 samples: enough groups with signal
+    "offpolicy-rl": {"per_device_train_batch_size": 64},
 }
 
 
@@ -43,7 +44,7 @@ def test_arm_changes_the_weights_and_logs_a_finite_loss(arm):
     assert losses and all(math.isfinite(v) for v in losses)
     info = record.info()
     assert info["provenance"]["seed"] == 0 and info["provenance"]["git_sha"]
-    assert info["recipe"]["method"] in ("sft", "grpo", "onpolicy_sft")
+    assert info["recipe"]["method"] in ("sft", "grpo", "onpolicy_sft", "offpolicy_grpo")
 
 
 def test_grpo_logs_reward_grad_norm_and_length():
@@ -51,6 +52,41 @@ def test_grpo_logs_reward_grad_norm_and_length():
     logged = [row for row in record.metrics() if "reward" in row]
     assert logged and all(0.0 <= row["reward"] <= 1.0 for row in logged)
     assert all("grad_norm" in row and "completions/mean_length" in row for row in logged)
+
+
+def test_offpolicy_rl_trains_on_the_teachers_samples_not_the_policys():
+    """Its completions are the teacher's no-think solutions, a share of them with a slip: about half are
+    rewarded (teacher_error_rate 0.5), where the untrained micro base's own samples rarely are, and their
+    length is the teacher's."""
+    record = train(load("micro", "offpolicy-rl", **SMALL, **ARMS["offpolicy-rl"]))
+    logged = [row for row in record.metrics() if "reward" in row]
+    assert record.info()["recipe"]["method"] == "offpolicy_grpo" and len(logged) == 2
+    assert all(0.3 < row["reward"] < 0.7 and row["reward_std"] > 0.3 for row in logged)
+    assert all(row["frac_reward_zero_std"] < 0.5 for row in logged)  # groups with a mix: advantages to learn from
+
+
+def test_teacher_rollouts_are_the_teachers_text_seeded_by_step_and_position():
+    from types import SimpleNamespace
+
+    from mathxfer.micro import grading, posttrain_data
+    from mathxfer.models import load_tokenizer
+    from mathxfer.train.offpolicy import teacher_rollouts
+
+    config = load("micro", "offpolicy-rl", **SMALL)
+    tokenizer = load_tokenizer(micro_base_dir())
+    rollout = teacher_rollouts(config, tokenizer)
+    items = posttrain_data.math_prompts(4, seed=0)
+    prompts = [grading.messages(it.question) for it in items for _ in range(8)]  # TRL repeats each prompt
+    at = lambda step: rollout(prompts, SimpleNamespace(state=SimpleNamespace(global_step=step)))  # noqa: E731
+    out = at(0)
+    assert out == at(0) and out["completion_ids"] != at(1)["completion_ids"]  # a resumed step sees the same
+    texts = [tokenizer.decode(ids, skip_special_tokens=True) for ids in out["completion_ids"]]
+    correct = [grading.is_correct(items[i // 8], text) for i, text in enumerate(texts)]
+    assert 8 <= sum(correct) <= 24 and all(t.endswith(t.split("Answer: ")[-1]) for t in texts)
+    assert all(ids[-1] == tokenizer.eos_token_id for ids in out["completion_ids"])
+    assert out["prompt_ids"][0] == tokenizer.apply_chat_template(prompts[0], add_generation_prompt=True,
+                                                                 tokenize=True, return_dict=True)["input_ids"]
+    assert [len(lp) for lp in out["logprobs"]] == [len(ids) for ids in out["completion_ids"]]
 
 
 class Interrupt(TrainerCallback):
