@@ -55,6 +55,8 @@ class OffPolicyGRPOConfig(GRPORunConfig):
     teacher_target: str = field(default="no-think", metadata={"help": "think | no-think: the teacher's solutions"})
     teacher_error_rate: float = field(default=0.5, metadata={"help": "chance that a teacher sample has a slip "
                                                                         "(an always-right teacher has no advantage)"})
+    teacher_importance_weights: bool = field(default=True, metadata={
+        "help": "weigh each token by pi/q, clipped as PPO clips (false: the unweighted surrogate, ratio 1)"})
 
 
 METHODS: dict[str, type] = {"sft": SFTRunConfig, "onpolicy_sft": OnPolicySFTConfig, "grpo": GRPORunConfig,

@@ -6,6 +6,12 @@ probability ratio is then 1) is exactly that once its completions come from the 
 advantage needs a teacher whose samples differ in reward, so the teacher errs at a set rate
 (``mathxfer.micro.teacher.sample``); each sample is drawn from a seed of (run seed, step, position, question), so
 a resumed run sees the samples an uninterrupted one would.
+
+With ``teacher_importance_weights`` the ratio is the importance weight pi(y_t)/q(y_t) instead: the "old"
+log-probabilities TRL divides by are the teacher's, 0 for every token (it writes the text it chose; the chance
+of the slip itself is left out), so each token weighs by the policy's own probability and PPO's clip applies
+(a negative advantage then moves only tokens the policy already gives more than 1 - epsilon), as TRL does for
+vLLM's samples. ``OffPolicyGRPOTrainer`` sets them (TRL 1.16's ``_generate_and_score_completions`` output).
 """
 
 from __future__ import annotations
@@ -43,3 +49,20 @@ def teacher_rollouts(config: Any, tokenizer: Any) -> Rollout:
                 "logprobs": [[0.0] * len(ids) for ids in completion_ids]}
 
     return rollout
+
+
+def trainer_class() -> type:
+    """``trl.GRPOTrainer`` with the teacher's log-probabilities as the old ones when the run asks for importance
+    weights (built on first use: importing TRL is slow)."""
+    import torch
+    import trl
+
+    class OffPolicyGRPOTrainer(trl.GRPOTrainer):
+        def _generate_and_score_completions(self, inputs: Any) -> dict[str, Any]:
+            output = super()._generate_and_score_completions(inputs)
+            if self.args.teacher_importance_weights:
+                output["old_per_token_logps"] = torch.zeros(output["completion_mask"].shape, dtype=torch.float32,
+                                                            device=output["completion_mask"].device)
+            return output
+
+    return OffPolicyGRPOTrainer
