@@ -74,6 +74,7 @@ def test_note_states_each_reading_and_what_is_missing(micro_ablation):
     for arm in ("grpo", "grpo-kl"):
         for off in ("sft-nothink", "offpolicy-rl"):  # each on-policy arm against each off-policy one
             assert f"{arm} ({ROWS[arm]}) keeps non-reasoning better than {off} ({ROWS[off]}):" in text
+    assert "offpolicy-rl (Off-policy RL) keeps non-reasoning better than sft-nothink (Off-policy SFT), on the same" in text
     assert "the KL term (grpo-kl minus grpo: math " in text
     assert "Not run here, so not compared: On-policy SFT (no arm of this study has this setting)." in text
-    assert text.count("**agrees**") + text.count("**does not agree**") + text.count("cannot be resolved") == 5
+    assert text.count("**agrees**") + text.count("**does not agree**") + text.count("cannot be resolved") == 6

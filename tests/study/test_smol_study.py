@@ -51,19 +51,23 @@ def test_the_smol_study_runs_every_arm_on_the_real_model(smol_study):
     assert not set(record.base["missing"]) & set(record.base["scores"])
 
 
-def test_the_controlled_chapter_executes_on_the_smol_record(smol_study, in_results, tmp_path):
+def executed_text(chapter: str, record, out: Path) -> str:
+    """The outputs of a chapter executed on this record (no cell may fail)."""
     import papermill
 
     from mathxfer.paths import REPO_ROOT
 
-    record, root = smol_study
-    in_results(root)
-    out = tmp_path / "controlled.ipynb"
-    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "controlled.ipynb"), str(out),
+    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / f"{chapter}.ipynb"), str(out),
                                parameters={"profile": "smol", "study": record.path}, cwd=str(REPO_ROOT / "notebooks"),
                                kernel_name="python3", progress_bar=False)
     assert not executed_errors(out)
-    text = outputs_text(out)
+    return outputs_text(out)
+
+
+def test_the_controlled_chapter_executes_on_the_smol_record(smol_study, in_results, tmp_path):
+    record, root = smol_study
+    in_results(root)
+    text = executed_text("controlled", record, tmp_path / "controlled.ipynb")
     for expected in ("Profile **smol**", "WordProblems (added)", "absent: LiveCodeBench-v2", "sampling standard error",
                      "The TI's math gain", "paper grpo", "Group gains over the base (one seed"):
         assert expected in text, expected
@@ -98,18 +102,9 @@ def test_the_smol_base_and_runs_join_the_survey_as_rows(smol_study, in_results):
 
 
 def test_the_survey_chapter_shows_the_smol_rows(smol_study, in_results, tmp_path):
-    import papermill
-
-    from mathxfer.paths import REPO_ROOT
-
     record, root = smol_study
     in_results(root)
-    out = tmp_path / "survey.ipynb"
-    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "survey.ipynb"), str(out),
-                               parameters={"profile": "smol", "study": record.path}, cwd=str(REPO_ROOT / "notebooks"),
-                               kernel_name="python3", progress_bar=False)
-    assert not executed_errors(out)
-    text = outputs_text(out)
+    text = executed_text("survey", record, tmp_path / "survey.ipynb")
     for expected in ("SmolLM2-135M-Instruct grpo seed 0 (smol)", "join the table as the last 5 rows",
                      "the **cpu** budget", "AIME24 2", "standard error can reach 35 points",
                      "LiveCodeBench-v2, CoQA, HaluEval have no offline copy here", f"smol study {record.key}",

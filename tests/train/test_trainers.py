@@ -63,6 +63,12 @@ def test_offpolicy_rl_trains_on_the_teachers_samples_not_the_policys():
     assert record.info()["recipe"]["method"] == "offpolicy_grpo" and len(logged) == 2
     assert all(0.3 < row["reward"] < 0.7 and row["reward_std"] > 0.3 for row in logged)
     assert all(row["frac_reward_zero_std"] < 0.5 for row in logged)  # groups with a mix: advantages to learn from
+    # importance weights (the default): the ratio is the policy's probability, so PPO's clip acts on some tokens;
+    # without them the ratio is 1 and nothing is clipped
+    assert all(row["clip_ratio/low_mean"] > 0 for row in logged)
+    plain = train(load("micro", "offpolicy-rl", **SMALL, **ARMS["offpolicy-rl"], teacher_importance_weights=False))
+    assert plain.output_dir != record.output_dir  # another run: the weights are part of its key
+    assert all(row["clip_ratio/low_mean"] == 0 for row in plain.metrics() if "reward" in row)
 
 
 def test_teacher_rollouts_are_the_teachers_text_seeded_by_step_and_position():
