@@ -46,6 +46,7 @@ def micro_base(study: str | Path | None, profile: str) -> dict[str, Any] | None:
 class SurveyRows:
     """The book's own models as rows of the survey table, or why there are none."""
 
+    profile: str
     records: dict[str, list[ScoreRecord]]  # {"<profile> study <key>": its rows}; empty when there are none
     note: str  # what the rows are (budget, items per benchmark, benchmarks absent), or why there are none
     scores: pd.DataFrame | None = None  # each row's scores with their standard errors ("absent": no copy)
@@ -54,24 +55,28 @@ class SurveyRows:
     def models(self) -> list[str]:
         return list(dict.fromkeys(r.model for rows in self.records.values() for r in rows))
 
-    def markdown(self) -> Markdown:
-        return Markdown(self.note)
+    def markdown(self, ti: pd.DataFrame | None = None) -> Markdown:
+        """The note, and with the survey's TI table, whether these rows support its RL-over-SFT finding."""
+        from mathxfer.survey.report import finding_sentence
+
+        finding = finding_sentence(ti, self.models, self.profile).data if ti is not None and self.models else ""
+        return Markdown(self.note + (f"\n\n{finding}" if finding else ""))
 
 
 def survey_rows(profile: str, study: str | Path | None = None) -> SurveyRows:
     """A study's base and every run as survey rows, read from its record (``study`` as ``study_record`` takes
     it; None: the profile's own study) when one exists: the survey never runs a study (its page is rebuilt
     when the profile's record changes: ``Chapter.reads_records``)."""
-    own_world = SurveyRows({}, f"The {profile} profile's models are evaluated on their own generated world, not "
-                                "on the paper's twelve benchmarks, so none join this table; the smol and paper "
-                                "profiles' models do (build the book with `--profile smol`).")
+    own_world = SurveyRows(profile, {}, f"The {profile} profile's models are evaluated on their own generated "
+                                         "world, not on the paper's twelve benchmarks, so none join this table; the "
+                                         "smol and paper profiles' models do (build the book with `--profile smol`).")
     if study is None and read_study(profile=profile).evaluation.kind != "benchmarks":
         return own_world
     try:
         record = load_record(study, profile)
     except StudyRecordMissing as err:
-        return SurveyRows({}, f"The {profile} profile's models join this table from its study record, which "
-                              f"is not there yet: {err}")
+        return SurveyRows(profile, {}, f"The {profile} profile's models join this table from its study record, "
+                                       f"which is not there yet: {err}")
     rows = record.survey_scores()
     if not rows:
         return own_world
@@ -96,7 +101,7 @@ def survey_rows(profile: str, study: str | Path | None = None) -> SurveyRows:
     if flat := _math_gain_sentence(rows, record):
         lines.append(f"- {flat}")
     text = "\n".join(lines[:1]) + "\n\n" + "\n".join(lines[1:])
-    return SurveyRows({f"{profile} study {record.key}": rows}, text, _scores_with_errors(record))
+    return SurveyRows(profile, {f"{profile} study {record.key}": rows}, text, _scores_with_errors(record))
 
 
 def _scores_with_errors(record: StudyRecord) -> pd.DataFrame:

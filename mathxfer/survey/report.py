@@ -95,7 +95,8 @@ def finding_sentence(ti: pd.DataFrame, models: list[str], profile: str) -> Markd
         return Markdown(f"From {who}'s rows {finding} **cannot be resolved**: no {' or '.join(short)} run has a "
                         "defined TI in both groups.")
     more = means.loc["RL"] > means.loc["SFT"]
-    status = "**supported**" if more.all() else "**contradicted**" if not more.any() else "**supported in one group only**"
+    status = ("**supported**" if more.all() else "**contradicted**" if not more.any()
+              else "**supported in one group only**")
     numbers = "; ".join(f"{GROUP_LABELS[g].lower()}: RL {means.at['RL', f'TI_{g}']:+.1f} against SFT "
                         f"{means.at['SFT', f'TI_{g}']:+.1f}" for g in ("other", "non"))
     return Markdown(f"From {who}'s rows {finding} is {status} ({numbers}).")
