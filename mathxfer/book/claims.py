@@ -173,9 +173,10 @@ def _by_fraction(wins: int, total: int) -> Status:
 
 def survey_rl_transfers(r: Results) -> Verdict:
     """Mean TI (pooled reading) of the RL-tuned against the SFT-tuned models, per group."""
-    ti = r.survey.ti("pooled")
-    ti = ti[ti["method"].isin(["RL", "SFT"])]
-    means, counts = ti.groupby("method")[["TI_other", "TI_non"]].mean(), ti.groupby("method").size()
+    from mathxfer.survey.report import method_means
+
+    means, by_group = method_means(r.survey.ti("pooled"))
+    counts = by_group.min(axis=1)  # the models with a defined TI in both groups (all, on the reported scores)
     wins = [g for g, col in (("other", "TI_other"), ("non", "TI_non")) if means.at["RL", col] > means.at["SFT", col]]
     parts = "; ".join(f"{label} RL {means.at['RL', col]:+.1f} vs SFT {means.at['SFT', col]:+.1f}"
                       for label, col in (("other reasoning", "TI_other"), ("non-reasoning", "TI_non")))

@@ -76,7 +76,7 @@ def added_models(survey: Survey, ti: pd.DataFrame) -> pd.DataFrame | Markdown:
     return shown
 
 
-def _method_means(ti: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def method_means(ti: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mean and count of the defined TIs (an undefined one, NaN, is neither) per method (RL, SFT) and group."""
     tuned = ti[ti["method"].isin(["RL", "SFT"])].groupby("method")[["TI_other", "TI_non"]]
     return tuned.mean().reindex(["RL", "SFT"]), tuned.count().reindex(["RL", "SFT"]).fillna(0).astype(int)
@@ -88,7 +88,7 @@ def finding_sentence(ti: pd.DataFrame, models: list[str], profile: str) -> Markd
     if not models:
         return Markdown("")
     who = f"the {profile} study"
-    means, counts = _method_means(ti[ti["model"].isin(models)])
+    means, counts = method_means(ti[ti["model"].isin(models)])
     finding = "the survey's finding that RL-tuned models transfer more than SFT-tuned ones"
     short = [m for m in ("RL", "SFT") if (counts.loc[m] == 0).any()]
     if short:
@@ -104,7 +104,7 @@ def finding_sentence(ti: pd.DataFrame, models: list[str], profile: str) -> Markd
 
 def method_means_sentence(ti: pd.DataFrame) -> Markdown:
     """Mean TI per post-training method and group: the survey's headline, computed."""
-    means, counts = _method_means(ti)
+    means, counts = method_means(ti)
     lines = [f"- **{GROUP_LABELS[g]}**: RL {means.at['RL', col]:+.1f} (n={counts.at['RL', col]}) against SFT "
              f"{means.at['SFT', col]:+.1f} (n={counts.at['SFT', col]})"
              for g, col in (("other", "TI_other"), ("non", "TI_non"))]

@@ -20,6 +20,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+import torch
+import trl
+
 from mathxfer.train.data import TrainingDataError, task_data
 
 Rollout = Callable[[list[Any], Any], dict[str, list[Any]]]
@@ -51,18 +54,13 @@ def teacher_rollouts(config: Any, tokenizer: Any) -> Rollout:
     return rollout
 
 
-def trainer_class() -> type:
+class OffPolicyGRPOTrainer(trl.GRPOTrainer):
     """``trl.GRPOTrainer`` with the teacher's log-probabilities as the old ones when the run asks for importance
-    weights (built on first use: importing TRL is slow)."""
-    import torch
-    import trl
+    weights."""
 
-    class OffPolicyGRPOTrainer(trl.GRPOTrainer):
-        def _generate_and_score_completions(self, inputs: Any) -> dict[str, Any]:
-            output = super()._generate_and_score_completions(inputs)
-            if self.args.teacher_importance_weights:
-                output["old_per_token_logps"] = torch.zeros(output["completion_mask"].shape, dtype=torch.float32,
-                                                            device=output["completion_mask"].device)
-            return output
-
-    return OffPolicyGRPOTrainer
+    def _generate_and_score_completions(self, inputs: Any) -> dict[str, Any]:
+        output = super()._generate_and_score_completions(inputs)
+        if self.args.teacher_importance_weights:
+            mask = output["completion_mask"]
+            output["old_per_token_logps"] = torch.zeros(mask.shape, dtype=torch.float32, device=mask.device)
+        return output

@@ -42,7 +42,7 @@ from mathxfer.train.checkpoints import (
 )
 from mathxfer.train.config import GRPORunConfig, OffPolicyGRPOConfig, OnPolicySFTConfig, SFTRunConfig
 from mathxfer.train.data import TrainingDataError, dataset_for, task_data
-from mathxfer.train.offpolicy import teacher_rollouts, trainer_class
+from mathxfer.train.offpolicy import OffPolicyGRPOTrainer, teacher_rollouts
 
 
 @dataclass(frozen=True)
@@ -163,9 +163,9 @@ def _trainer(config: Any, model: Any, tokenizer: Any, train_set: Any, callbacks:
     if isinstance(config, GRPORunConfig):
         data = task_data(config.dataset_name)
         if isinstance(config, OffPolicyGRPOConfig):  # the same loss on a teacher's samples (offpolicy.py)
-            return trainer_class()(model=model, reward_funcs=[data.reward], args=config, train_dataset=train_set,
-                                   processing_class=tokenizer, callbacks=callbacks,
-                                   rollout_func=teacher_rollouts(config, tokenizer))
+            return OffPolicyGRPOTrainer(model=model, reward_funcs=[data.reward], args=config, train_dataset=train_set,
+                                        processing_class=tokenizer, callbacks=callbacks,
+                                        rollout_func=teacher_rollouts(config, tokenizer))
         return trl.GRPOTrainer(model=model, reward_funcs=[data.reward], args=config, train_dataset=train_set,
                                processing_class=tokenizer, callbacks=callbacks)
     return trl.SFTTrainer(model=model, args=config, train_dataset=train_set, processing_class=tokenizer,
