@@ -45,13 +45,24 @@ def setting(recipe: dict[str, object]) -> str | None:
     method = recipe.get("method")
     if method == "sft":
         return "Off-policy SFT"
-    if method == "onpolicy_sft":
+    if method in ("onpolicy_sft", "online_sft"):  # sampled once from the base, or re-sampled as it trains
         return "On-policy SFT"
     if method == "grpo":
         return "On-policy RL" if float(recipe.get("beta") or 0.0) > 0 else "On-policy RL (no KL)"
     if method == "offpolicy_grpo":  # the paper's off-policy RL row has no KL term
         return "Off-policy RL" if not float(recipe.get("beta") or 0.0) else None
     return None
+
+
+def sampled(recipe: dict[str, object]) -> str:
+    """How an on-policy SFT arm's samples were drawn ('' for every other arm): the paper's variant re-samples
+    the current policy, the one-shot arm samples the base once (the offline control)."""
+    if recipe.get("method") == "online_sft":  # TRL's default k is the accumulation steps, 1 in our recipes
+        k = int(recipe.get("steps_per_generation") or 1)  # type: ignore[call-overload]
+        return f"re-sampled every {k} steps" if k > 1 else "re-sampled every step"
+    if recipe.get("method") == "onpolicy_sft":
+        return "sampled once from the base"
+    return ""
 
 
 def arm_settings(record: StudyRecord) -> dict[str, str]:
@@ -74,6 +85,7 @@ def table4(record: StudyRecord) -> pd.DataFrame:
     ti = transfer_summary(record, "pooled")
     paper = paper_table4()
     settings = arm_settings(record)
+    how = {run.arm: sampled(run.recipe) for run in record.select("main")}
 
     def ours(arm: str) -> dict[str, str]:
         row = {g: mean_sd(acc[(acc["arm"] == arm) & (acc["name"] == g)]["accuracy"]).lstrip("+") for g in GROUPS}
@@ -89,7 +101,8 @@ def table4(record: StudyRecord) -> pd.DataFrame:
             ("base", f"paper: {PAPER_BASE}", theirs(PAPER_BASE))]
     for s in SETTINGS:
         arms = [a for a in record.arms if settings.get(a) == s.name]
-        rows += [(s.name, f"ours: {a} ({len(acc[acc['arm'] == a]['seed'].unique())} seeds)", ours(a)) for a in arms]
+        rows += [(s.name, f"ours: {a}{', ' + how[a] if how.get(a) else ''} "
+                          f"({len(acc[acc['arm'] == a]['seed'].unique())} seeds)", ours(a)) for a in arms]
         if not arms:  # the note says why
             rows.append((s.name, "ours: not run", dict.fromkeys(_COLUMNS, "")))
         rows.append((s.name, f"paper: {PAPER_BASE}", theirs(s.name)))
@@ -122,6 +135,13 @@ def note(record: StudyRecord) -> Markdown:
             gap = group_gain(g, a, "non").mean() - group_gain(g, b, "non").mean()
             claims.append((f"{a} ({settings[a]}) keeps non-reasoning better than {b} ({settings[b]}), on the "
                            "same teacher's data", gap > 0, gains_apart(record, g, a, b, "non")))
+    how = {run.arm: sampled(run.recipe) for run in record.select("main")}
+    for a in by_row["On-policy SFT"]:  # beyond the paper: the policy's current samples against the base's
+        for b in by_row["On-policy SFT"]:
+            if how[a].startswith("re-sampled") and how[b].startswith("sampled once"):
+                gap = group_gain(g, a, "non").mean() - group_gain(g, b, "non").mean()
+                claims.append((f"{a} ({how[a]}) keeps non-reasoning better than {b} ({how[b]}); not a claim of "
+                               "the paper, which runs one variant", gap > 0, gains_apart(record, g, a, b, "non")))
     for kl in by_row["On-policy RL"]:
         for plain in by_row["On-policy RL (no KL)"]:
             diffs = {grp: group_gain(g, kl, grp).mean() - group_gain(g, plain, grp).mean() for grp in GROUPS}

@@ -9,7 +9,7 @@ from IPython.display import Markdown
 from mathxfer.groups import GROUP_LABELS
 
 ARM_COLORS = {"grpo": "#f58518", "grpo-kl": "#e45756", "sft-think": "#4c78a8", "sft-nothink": "#72b7b2",
-              "onpolicy-sft": "#54a24b", "offpolicy-rl": "#eeca3b", "sft-gold": "#b279a2"}
+              "onpolicy-sft": "#54a24b", "online-sft": "#2f7d32", "offpolicy-rl": "#eeca3b", "sft-gold": "#b279a2"}
 
 
 def _arm_color(arms: list[str]) -> alt.Color:

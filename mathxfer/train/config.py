@@ -59,5 +59,19 @@ class OffPolicyGRPOConfig(GRPORunConfig):
         "help": "weigh each token by pi/q, clipped as PPO clips (false: the unweighted surrogate, ratio 1)"})
 
 
-METHODS: dict[str, type] = {"sft": SFTRunConfig, "onpolicy_sft": OnPolicySFTConfig, "grpo": GRPORunConfig,
-                            "offpolicy_grpo": OffPolicyGRPOConfig}
+@dataclass
+class OnlineSFTConfig(GRPORunConfig):
+    """On-policy SFT re-sampled from the current policy every ``steps_per_generation`` steps
+    (``mathxfer.train.online_sft``): GRPO's sampling, the first correct answer per prompt, plain NLL."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.beta:
+            raise ValueError(f"beta is {self.beta}, but on-policy SFT has no KL term: set beta: 0.0")
+        if self.loss_type != "dapo":
+            raise ValueError(f"loss_type is {self.loss_type!r}, but on-policy SFT averages the NLL over the kept "
+                             "tokens, which is TRL's 'dapo' normalisation: set loss_type: dapo")
+
+
+METHODS: dict[str, type] = {"sft": SFTRunConfig, "onpolicy_sft": OnPolicySFTConfig, "online_sft": OnlineSFTConfig,
+                            "grpo": GRPORunConfig, "offpolicy_grpo": OffPolicyGRPOConfig}

@@ -40,9 +40,10 @@ from mathxfer.train.checkpoints import (
     last_checkpoint,
     last_complete,
 )
-from mathxfer.train.config import GRPORunConfig, OffPolicyGRPOConfig, OnPolicySFTConfig, SFTRunConfig
+from mathxfer.train.config import GRPORunConfig, OffPolicyGRPOConfig, OnlineSFTConfig, OnPolicySFTConfig, SFTRunConfig
 from mathxfer.train.data import TrainingDataError, dataset_for, task_data
 from mathxfer.train.offpolicy import OffPolicyGRPOTrainer, teacher_rollouts
+from mathxfer.train.online_sft import OnlineSFTTrainer
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class RunRecord:
 def method_of(config: Any) -> str:
     if isinstance(config, OffPolicyGRPOConfig):
         return "offpolicy_grpo"
+    if isinstance(config, OnlineSFTConfig):
+        return "online_sft"
     if isinstance(config, GRPORunConfig):
         return "grpo"
     if isinstance(config, OnPolicySFTConfig):
@@ -166,8 +169,10 @@ def _trainer(config: Any, model: Any, tokenizer: Any, train_set: Any, callbacks:
             return OffPolicyGRPOTrainer(model=model, reward_funcs=[data.reward], args=config, train_dataset=train_set,
                                         processing_class=tokenizer, callbacks=callbacks,
                                         rollout_func=teacher_rollouts(config, tokenizer))
-        return trl.GRPOTrainer(model=model, reward_funcs=[data.reward], args=config, train_dataset=train_set,
-                               processing_class=tokenizer, callbacks=callbacks)
+        # on-policy SFT re-sampled as it trains: GRPO's sampling, NLL on the first correct answer (online_sft.py)
+        trainer = OnlineSFTTrainer if isinstance(config, OnlineSFTConfig) else trl.GRPOTrainer
+        return trainer(model=model, reward_funcs=[data.reward], args=config, train_dataset=train_set,
+                       processing_class=tokenizer, callbacks=callbacks)
     return trl.SFTTrainer(model=model, args=config, train_dataset=train_set, processing_class=tokenizer,
                           callbacks=callbacks)
 

@@ -8,14 +8,15 @@ import pytest
 from mathxfer.controlled import ablation
 from mathxfer.study.spec import read_study
 
-ROWS = {"sft-nothink": "Off-policy SFT", "onpolicy-sft": "On-policy SFT", "offpolicy-rl": "Off-policy RL",
-        "grpo": "On-policy RL (no KL)", "grpo-kl": "On-policy RL"}
+ROWS = {"sft-nothink": "Off-policy SFT", "onpolicy-sft": "On-policy SFT", "online-sft": "On-policy SFT",
+        "offpolicy-rl": "Off-policy RL", "grpo": "On-policy RL (no KL)", "grpo-kl": "On-policy RL"}
 
 
 @pytest.mark.parametrize(("recipe", "row"), [
     ({"method": "sft", "sft_target": "think"}, "Off-policy SFT"),
     ({"method": "sft", "sft_target": "no-think"}, "Off-policy SFT"),
     ({"method": "onpolicy_sft"}, "On-policy SFT"),
+    ({"method": "online_sft", "steps_per_generation": 5}, "On-policy SFT"),
     ({"method": "grpo", "beta": 0.0}, "On-policy RL (no KL)"),
     ({"method": "grpo"}, "On-policy RL (no KL)"),
     ({"method": "grpo", "beta": 0.04}, "On-policy RL"),
@@ -27,6 +28,16 @@ def test_each_recipe_fills_its_row(recipe, row):
     assert ablation.setting(recipe) == row
 
 
+@pytest.mark.parametrize(("recipe", "how"), [
+    ({"method": "online_sft", "steps_per_generation": 5}, "re-sampled every 5 steps"),
+    ({"method": "online_sft"}, "re-sampled every step"),  # TRL's default: its accumulation steps, 1
+    ({"method": "onpolicy_sft"}, "sampled once from the base"),
+    ({"method": "grpo"}, ""),
+])
+def test_on_policy_sft_arms_say_how_they_sampled(recipe, how):
+    assert ablation.sampled(recipe) == how
+
+
 def test_the_shipped_ablation_study_fills_every_row_it_can():
     spec = read_study(profile="micro", name="ablation")
     from mathxfer.train.recipes import read_recipe, recipe_path
@@ -36,7 +47,7 @@ def test_the_shipped_ablation_study_fills_every_row_it_can():
     assert set(rows.values()) == {s.name for s in ablation.SETTINGS}  # every row of the paper's Table 4
 
 
-TOY_ROWS = {arm: row for arm, row in ROWS.items() if arm != "onpolicy-sft"}  # conftest.py's ABLATION
+TOY_ROWS = {arm: row for arm, row in ROWS.items() if row != "On-policy SFT"}  # conftest.py's ABLATION
 
 
 def test_table4_has_every_row_ours_above_the_papers(micro_ablation, micro_study):

@@ -10,7 +10,7 @@ from mathxfer.train.recipes import RECIPES_DIR, available_recipes, build_config,
 
 GOOD = {"method": "grpo", "model_name_or_path": "data/micro/base", "dataset_name": "micro-math"}
 BAD = [
-    ({**GOOD, "method": "dpo"}, "unknown method 'dpo'; choose one of sft, onpolicy_sft, grpo"),
+    ({**GOOD, "method": "dpo"}, "unknown method 'dpo'; choose one of sft, onpolicy_sft, online_sft, grpo, offpolicy_grpo"),
     ({k: v for k, v in GOOD.items() if k != "model_name_or_path"}, "missing field(s) model_name_or_path"),
     ({**GOOD, "learning_rate": "fast"}, "learning_rate must be float or int, not str 'fast'"),
     ({**GOOD, "max_steps": 2.5}, "max_steps must be int, not float 2.5"),
@@ -51,13 +51,29 @@ def test_output_folder_is_keyed_by_recipe_and_seed(tmp_path):
 
 
 def test_micro_arms_share_prompts_and_optimiser():
-    configs = {name: load("micro", name) for name in ("grpo", "sft-think", "sft-nothink", "onpolicy-sft")}
+    names = ("grpo", "sft-think", "sft-nothink", "onpolicy-sft", "online-sft")
+    configs = {name: load("micro", name) for name in names}
     for attr in ("max_steps", "dataset_size", "dataset_seed", "adam_beta2", "max_grad_norm"):
         assert len({getattr(c, attr) for c in configs.values()}) == 1, attr
     # SFT's learning rate sits above RL's, as in the paper's recipe (5e-5 vs 1e-6); the SFT arms share one
-    assert len({configs[n].learning_rate for n in ("sft-think", "sft-nothink", "onpolicy-sft")}) == 1
+    assert len({configs[n].learning_rate for n in ("sft-think", "sft-nothink", "onpolicy-sft", "online-sft")}) == 1
+    # both on-policy SFT arms sample as GRPO does: 8 answers per prompt at T 0.7, 32 tokens at most
+    one_shot, online, grpo = configs["onpolicy-sft"], configs["online-sft"], configs["grpo"]
+    assert (one_shot.onpolicy_samples, one_shot.onpolicy_temperature, one_shot.onpolicy_max_new_tokens) == (
+        online.num_generations, online.temperature, online.max_completion_length) == (
+        grpo.num_generations, grpo.temperature, grpo.max_completion_length)
+    assert online.steps_per_generation > 1 and online.per_device_train_batch_size == grpo.per_device_train_batch_size
     assert configs["sft-think"].learning_rate > configs["grpo"].learning_rate
     assert (RECIPES_DIR / "micro").is_dir()
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"beta": 0.04}, "on-policy SFT has no KL term: set beta: 0.0"),
+    ({"loss_type": "grpo"}, "set loss_type: dapo"),
+])
+def test_online_sft_refuses_what_would_make_it_not_sft(override, message):
+    with pytest.raises(RecipeError, match=message):
+        load("micro", "online-sft", **override)
 
 
 @pytest.mark.parametrize(("profile", "name"), [(p, n) for p in ("smol", "paper") for n in available_recipes(p)])

@@ -22,6 +22,7 @@ ARMS = {
     "onpolicy-sft": {"per_device_train_batch_size": 8, "onpolicy_samples": 4},
     "grpo": {"per_device_train_batch_size": 64},  # 8 prompts x 8 samples: enough groups with signal
     "offpolicy-rl": {"per_device_train_batch_size": 64},
+    "online-sft": {"per_device_train_batch_size": 64, "steps_per_generation": 2},  # one sample, two steps
 }
 
 
@@ -44,7 +45,7 @@ def test_arm_changes_the_weights_and_logs_a_finite_loss(arm):
     assert losses and all(math.isfinite(v) for v in losses)
     info = record.info()
     assert info["provenance"]["seed"] == 0 and info["provenance"]["git_sha"]
-    assert info["recipe"]["method"] in ("sft", "grpo", "onpolicy_sft", "offpolicy_grpo")
+    assert info["recipe"]["method"] in ("sft", "grpo", "onpolicy_sft", "offpolicy_grpo", "online_sft")
 
 
 def test_grpo_logs_reward_grad_norm_and_length():
@@ -69,6 +70,37 @@ def test_offpolicy_rl_trains_on_the_teachers_samples_not_the_policys():
     plain = train(load("micro", "offpolicy-rl", **SMALL, **ARMS["offpolicy-rl"], teacher_importance_weights=False))
     assert plain.output_dir != record.output_dir  # another run: the weights are part of its key
     assert all(row["clip_ratio/low_mean"] == 0 for row in plain.metrics() if "reward" in row)
+
+
+@pytest.mark.parametrize(("rewards", "kept"), [
+    ([0, 1, 1, 0], [0, 1, 0, 0]),  # the first correct answer of a group, as the one-shot arm keeps
+    ([1, 1, 0, 0], [1, 0, 0, 0]),
+    ([0, 0, 0, 0], [0, 0, 0, 0]),  # a prompt the policy fails adds nothing
+    ([0, 1, 1, 1, 1, 0, 0, 1], [0, 1, 0, 0, 1, 0, 0, 0]),  # two groups of 4
+    ([0.5, 1, 0, 0], [0, 1, 0, 0]),  # only a full reward counts as correct
+])
+def test_online_sft_keeps_the_first_correct_answer_of_each_prompt(rewards, kept):
+    from mathxfer.train.online_sft import first_correct
+
+    assert first_correct(torch.tensor(rewards, dtype=torch.float32), 4).tolist() == kept
+
+
+def test_online_sft_is_nll_on_the_current_policys_correct_samples():
+    """Re-sampled every 2 steps from the policy being trained (its own accuracy, well below the teacher's),
+    with the ratio fixed at 1 (nothing clipped) and the loss a mean over the kept tokens only: the logged
+    surrogate of each step is minus its share of the kept tokens, so each sample's two steps average -1
+    (a mean over all the sampled tokens would give minus the kept fraction, about -0.2)."""
+    record = train(load("micro", "online-sft", **{**SMALL, "max_steps": 4}, **ARMS["online-sft"]))
+    assert record.info()["recipe"]["method"] == "online_sft"
+    rows = [row for row in record.metrics() if "loss" in row]
+    sampled = [row for row in rows if "reward" in row]
+    assert [row["step"] for row in sampled] == [1, 3]  # a new sample every steps_per_generation steps
+    assert all(0.0 < row["reward"] < 0.6 for row in sampled)
+    assert all(row["clip_ratio/low_mean"] == 0 and row["clip_ratio/high_mean"] == 0 for row in rows)
+    losses = [row["loss"] for row in rows]
+    assert losses[0] != losses[1]
+    assert losses[0] + losses[1] == pytest.approx(-2.0, abs=1e-4)
+    assert losses[2] + losses[3] == pytest.approx(-2.0, abs=1e-4)
 
 
 def test_teacher_rollouts_are_the_teachers_text_seeded_by_step_and_position():
