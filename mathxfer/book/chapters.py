@@ -3,7 +3,7 @@
 Each chapter is a papermill-parameterized notebook in ``notebooks/``; its ``parameters`` cell must define
 exactly the names below (tests/test_chapters.py checks it). Every chapter also receives ``profile``. The
 chapters that read a study take only ``study``: its parameters live in ``recipes/<profile>/study.yaml``, or
-for the ablation chapter in ``recipes/<profile>/ablation.yaml``.
+for the ablation and sweep chapters in ``recipes/<profile>/ablation.yaml`` and ``sweep.yaml``.
 """
 
 from __future__ import annotations
@@ -151,6 +151,14 @@ CHAPTERS: tuple[Chapter, ...] = (
         title="Token space: how far does post-training move the output distribution?",
         defaults=STUDY,
         uses_study=True,
+    ),
+    Chapter(  # beyond the paper: each method over learning rates, and forgetting against KL
+        name="sweep",
+        notebook="notebooks/sweep.ipynb",
+        title="Beyond the paper: the method or the step size?",
+        defaults=STUDY,
+        uses_study=True,
+        study_name="sweep",
     ),
 )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pandas as pd
 from IPython.display import Markdown
 
 from mathxfer.analysis.latent_analysis import (
@@ -226,6 +227,23 @@ def warm(record: StudyRecord, label: str) -> None:
         hidden_by_task(ref, tokenizer, texts, config.hidden(semantics))
     if label != BASE:
         tokens_for(record, [ref])
+
+
+def drift_for(record: StudyRecord) -> pd.DataFrame:
+    """KL(base || tuned) on the math training prompts (``mathxfer.analysis.drift``) of every run of the study,
+    every variant included: arm, variant, seed, kl. Empty when the study measures none (``sweep.kl_prompts``)."""
+    from mathxfer.analysis.drift import base_answers, forward_kl, micro_training_prompts
+
+    n = record.spec.sweep.kl_prompts
+    columns = ["arm", "variant", "seed", "kl"]
+    if not n:
+        return pd.DataFrame(columns=columns)
+    base = base_ref(record)
+    prompts = micro_training_prompts(n)
+    answers = base_answers(base, prompts)
+    return pd.DataFrame([{"arm": r.arm, "variant": r.variant, "seed": r.seed,
+                          "kl": forward_kl(base, ModelRef(r.label, _model_path(r.model_path), r.arm, r.seed, r.kind),
+                                           prompts, answers)} for r in record.runs], columns=columns)
 
 
 def labels(record: StudyRecord) -> list[str]:

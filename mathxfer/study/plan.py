@@ -106,20 +106,33 @@ def plan_study(spec: StudySpec) -> list[PlannedRun]:
     """Every run of the study, main comparison first, in the study file's order."""
     from mathxfer.train.recipes import RL_METHODS, read_recipe, recipe_path, run_dir
 
-    variants: list[tuple[str, list[str], dict[str, Any]]] = [(MAIN, list(spec.arms), {})]
+    variants: list[tuple[str, list[str], dict[str, Any], list[int]]] = [(MAIN, list(spec.arms), {}, spec.seeds)]
     if spec.controls.learning_rate is not None:
         sft = [a for a in spec.arms if _recipe_method(spec, a) not in RL_METHODS]
         if sft:
-            variants.append((f"lr={spec.controls.learning_rate:.0e}", sft,
-                             {"learning_rate": spec.controls.learning_rate}))
-    runs = []
-    for variant, arms, extra in variants:
+            variants.append((lr_variant(spec.controls.learning_rate), sft,
+                             {"learning_rate": spec.controls.learning_rate}, spec.seeds))
+    for arm, rates in spec.sweep.learning_rates.items():
+        variants += [(lr_variant(lr), [arm], {"learning_rate": lr}, spec.sweep.seeds or spec.seeds) for lr in rates]
+    runs: list[PlannedRun] = []
+    planned: set[Path] = set()
+    for variant, arms, extra, seeds in variants:
         for arm in arms:
-            for seed in spec.seeds:
+            for seed in seeds:
                 overrides = {**spec.recipe_overrides(seed, arm), **extra}
                 fields = read_recipe(recipe_path(spec.profile, arm), overrides)
-                runs.append(PlannedRun(arm, seed, variant, overrides, fields, run_dir(fields)))
+                out = run_dir(fields)
+                if out in planned:  # a sweep point at the recipe's (or the control's) rate is that run
+                    continue
+                planned.add(out)
+                runs.append(PlannedRun(arm, seed, variant, overrides, fields, out))
     return runs
+
+
+def lr_variant(learning_rate: float) -> str:
+    """The variant name of a run at another learning rate: "lr=1e-04" (every digit kept: 2.5e-4 is lr=0.00025)."""
+    short = f"{learning_rate:.0e}"
+    return f"lr={short}" if float(short) == learning_rate else f"lr={learning_rate:g}"
 
 
 def sample_providers(runs: list[PlannedRun]) -> dict[int, int]:

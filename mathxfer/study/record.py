@@ -26,7 +26,7 @@ from mathxfer.errors import DamagedFile, damaged, read_json, read_json_lines
 from mathxfer.groups import BENCHMARKS, Group
 from mathxfer.paths import REPO_ROOT, in_results, results_relative, study_dir
 from mathxfer.scores_file import ScoreRecord, read_scores
-from mathxfer.study.spec import (Analysis, Controls, Evaluation, Launcher, StudyError, StudySpec, read_study,
+from mathxfer.study.spec import (Analysis, Controls, Evaluation, Launcher, StudyError, StudySpec, Sweep, read_study,
                                  study_path)
 from mathxfer.train.recipes import STUDY_NAMES
 
@@ -180,7 +180,8 @@ class StudyRecord:
             raise StudyRecordMissing(f"{path}: not a {SCHEMA} study record (schema {payload.get('schema')!r}); "
                                      "rerun `mathxfer study` for its study")
         study = dict(payload["study"])
-        nested = {"evaluation": Evaluation, "analysis": Analysis, "controls": Controls, "launcher": Launcher}
+        nested = {"evaluation": Evaluation, "analysis": Analysis, "controls": Controls, "sweep": Sweep,
+                  "launcher": Launcher}
         for name, cls_ in nested.items():
             if study.get(name) is not None:
                 study[name] = cls_(**study[name])

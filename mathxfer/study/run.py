@@ -202,7 +202,7 @@ def run_study(spec: StudySpec, *, arms: Sequence[str] | None = None, seeds: Sequ
         return done
     todo = sorted(chosen, key=lambda r: -r.cost())  # longest first (the launcher trains one at a time)
     models = len([r for r in plan if r.variant == MAIN]) if spec.analysis.all_seeds else len(spec.arms)
-    analyses = ((1 + models if spec.launcher is None else 0) + 1) if whole else 0
+    analyses = ((1 + models if spec.launcher is None else 0) + 1 + bool(spec.sweep.kl_prompts)) if whole else 0
     progress = _Progress(len(todo) + 1 + analyses, out)
     progress.say(f"study {key}: {len(chosen)} of {len(plan)} runs, "
                  f"{sum(r.finished for r in chosen)} already finished; "
@@ -247,6 +247,11 @@ def run_study(spec: StudySpec, *, arms: Sequence[str] | None = None, seeds: Sequ
         latent_for(record)  # the PCA and UMAP views on the cached states, so the chapters compute nothing
         tokens_for(record)
         progress.step("analyses: latent and token views cached")
+        if spec.sweep.kl_prompts:
+            from mathxfer.study.analyses import drift_for
+
+            drift_for(record)  # the sweep chapter's KL(base || tuned) of every run, cached
+            progress.step(f"sweep: KL on {spec.sweep.kl_prompts} training prompts cached for {len(record.runs)} runs")
     finally:
         progress.close()
     wall = time.perf_counter() - start

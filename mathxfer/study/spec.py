@@ -95,6 +95,19 @@ class Controls:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """Beyond the paper (the sweep chapter): listed arms again at other learning rates, one point per run, and
+    how far each run moved from the base on the math prompts it trained on (``mathxfer.analysis.drift``)."""
+
+    learning_rates: dict[str, list[float]] = field(default_factory=dict)  # arm -> rates besides its recipe's
+    seeds: list[int] = field(default_factory=list)  # the added points' seeds (empty: the study's)
+    kl_prompts: int = 0  # math training prompts KL(base || tuned) is measured on (0: not measured)
+
+    def __bool__(self) -> bool:
+        return bool(self.learning_rates) or self.kl_prompts > 0
+
+
+@dataclass(frozen=True)
 class Launcher:
     """GPU profiles: each run trains through ``accelerate launch`` with this config (never a home-made one)."""
 
@@ -116,6 +129,7 @@ class StudySpec:
     evaluation: Evaluation = field(default_factory=Evaluation)
     analysis: Analysis = field(default_factory=Analysis)
     controls: Controls = field(default_factory=Controls)
+    sweep: Sweep = field(default_factory=Sweep)
     launcher: Launcher | None = None
     recipes: dict[str, dict[str, int | float | str | bool | None]] = field(default_factory=dict)  # arm -> fields
     budget: str | None = None  # the entry of the file's ``budgets`` applied (read_study resolves ``auto``)
@@ -152,6 +166,8 @@ class StudySpec:
         out = self.as_dict()
         out.pop("workers")
         out.pop("launcher")
+        if not self.sweep:  # a study without a sweep keeps the key it had before sweeps existed
+            out.pop("sweep")
         return out
 
 
@@ -260,6 +276,7 @@ def _check(spec: StudySpec, source: str) -> None:
             raise StudyError(f"{source}: {key} must be a positive number, not {value}")
     if spec.controls.learning_rate is not None and spec.controls.learning_rate <= 0:
         raise StudyError(f"{source}: controls.learning_rate must be positive (or null to skip the control)")
+    _check_sweep(spec, source)
     if spec.evaluation.kind == "benchmarks" or spec.analysis.texts == "benchmarks":
         from mathxfer.eval.specs import resolve_suite
 
@@ -284,6 +301,25 @@ def _check(spec: StudySpec, source: str) -> None:
     if spec.launcher is not None and not repo_path(spec.launcher.config_file).is_file():
         raise StudyError(f"{source}: launcher.config_file {spec.launcher.config_file!r} does not exist")
     _check_pairs(spec, source)
+
+
+def _check_sweep(spec: StudySpec, source: str) -> None:
+    sweep = spec.sweep
+    stray = [a for a in sweep.learning_rates if a not in spec.arms]
+    if stray:
+        raise StudyError(f"{source}: sweep.learning_rates: {', '.join(map(repr, stray))} is not an arm of the study "
+                         f"(arms: {', '.join(spec.arms)}); name an arm, or remove the entry")
+    for arm, rates in sweep.learning_rates.items():
+        if not rates or any(r <= 0 for r in rates) or len(set(rates)) != len(rates):
+            raise StudyError(f"{source}: sweep.learning_rates.{arm} must list distinct positive learning rates, "
+                             f"not {rates}")
+    if len(set(sweep.seeds)) != len(sweep.seeds):
+        raise StudyError(f"{source}: sweep.seeds lists a value twice: {sweep.seeds}")
+    if sweep.kl_prompts < 0:
+        raise StudyError(f"{source}: sweep.kl_prompts must be 0 (no KL) or a positive number, not {sweep.kl_prompts}")
+    if sweep.kl_prompts and spec.evaluation.kind != "micro":
+        raise StudyError(f"{source}: sweep.kl_prompts: the KL on the training prompts is measured on the micro "
+                         "world only (its math prompts); set it to 0 for a benchmark study")
 
 
 def _check_recipes(spec: StudySpec, source: str) -> None:

@@ -38,8 +38,9 @@ def recipe_path(profile: str, name: str) -> Path:
 
 
 STUDY_FILE = "study.yaml"  # beside the recipes, the study that runs them (mathxfer.study.spec)
-# every study file a profile may hold beside its recipes: the main study, and the Table 4 ablation's
-STUDY_NAMES = ("study", "ablation")
+# every study file a profile may hold beside its recipes: the main study, the Table 4 ablation's, and the
+# learning-rate sweep's (beyond the paper)
+STUDY_NAMES = ("study", "ablation", "sweep")
 
 
 def available_recipes(profile: str) -> list[str]:

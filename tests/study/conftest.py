@@ -25,6 +25,9 @@ MICRO = {"profile": "micro", "arms": ["sft-think", "grpo"], "seeds": [0, 1], "st
 # the Table 4 ablation beside it: its grpo runs are the micro study's; no on-policy SFT (the untrained toy base
 # solves no prompt, so rejection sampling keeps nothing: its row stays empty)
 ABLATION = {**MICRO, "arms": ["sft-nothink", "offpolicy-rl", "grpo", "grpo-kl"], "controls": {"learning_rate": None}}
+# the learning-rate sweep beside it: its main and control runs are the micro study's; one added point per arm
+SWEEP = {**MICRO, "sweep": {"learning_rates": {"sft-think": [1.0e-3], "grpo": [1.0e-3]}, "seeds": [0],
+                            "kl_prompts": 8}}
 REAL = {"profile": "smol", "arms": ["sft-nothink", "grpo"], "seeds": [0], "steps": 1, "workers": 2,
         "evaluation": {"kind": "benchmarks", "suite": "paper", "limit": 2, "max_new_tokens": 8, "batch_size": 4},
         "analysis": {"texts": "benchmarks", "n_samples": 2, "max_tokens": 16, "response_tokens": 8,
@@ -76,6 +79,17 @@ def micro_ablation(micro_study):
         mp.setenv("MATHXFER_RESULTS", str(root / "results"))
         mp.setenv("OMP_NUM_THREADS", "1")
         record = _run(root, {**ABLATION, "base_model": str(root / "base")}, "ablation")
+    yield record, root
+
+
+@pytest.fixture(scope="session")
+def micro_sweep(micro_study):
+    """The sweep study at toy size, in the micro study's folder (its base and results store)."""
+    _, root = micro_study
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATHXFER_RESULTS", str(root / "results"))
+        mp.setenv("OMP_NUM_THREADS", "1")
+        record = _run(root, {**SWEEP, "base_model": str(root / "base")}, "sweep")
     yield record, root
 
 

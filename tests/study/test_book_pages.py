@@ -21,7 +21,7 @@ LOG_LINE = re.compile(r"trained in \d|\[\d+/\d+\] \w|\d+(\.\d+)?(it/s|s/it)\b|Ex
 
 
 @pytest.fixture(scope="module")
-def toy_book(micro_study, micro_ablation, repo_root, tmp_path_factory) -> Path:
+def toy_book(micro_study, micro_ablation, micro_sweep, repo_root, tmp_path_factory) -> Path:
     """The default book of every chapter, on the toy studies' records; returns its HTML folder."""
     from mathxfer.book.build import build_book, html_dir
     from mathxfer.study import read_study
@@ -31,7 +31,7 @@ def toy_book(micro_study, micro_ablation, repo_root, tmp_path_factory) -> Path:
     log = io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MATHXFER_RESULTS", str(study_root / "results"))
-        studies = {name: read_study(study_root / f"{name}.yaml") for name in ("study", "ablation")}
+        studies = {name: read_study(study_root / f"{name}.yaml") for name in ("study", "ablation", "sweep")}
         result = build_book(profile="micro", root=root, studies=studies, log=log, progress=False)
     assert result.ok, log.getvalue()[-4000:]
     return html_dir(root, "micro")

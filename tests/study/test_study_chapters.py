@@ -182,6 +182,8 @@ CHAPTER_CASES = [("micro_study", "micro", ()), ("micro_study", "latent", LATENT_
                  ("micro_study", "tokens", TOKENS_MICRO),
                  ("micro_ablation", "ablation", ("Off-policy RL", "paper: Qwen3-8B-Base", "ours: grpo-kl (2 seeds)",
                                                  "Not run here, so not compared: On-policy SFT")),
+                 ("micro_sweep", "sweep", ("Does RL dominate SFT at matched gain here?", "RL's Razor",
+                                           "on its frontier", "KL(base || tuned) in nats per answer, on 8 of")),
                  ("micro_study", "controlled", ("Math reasoning (avg)", "Each SFT arm again at lr 1e-04", "3e-04",
                                                 "TI_other")),
                  ("real_study", "latent", (NOT_COMPARED, "math: scores")), ("real_study", "tokens", (NOT_COMPARED,)),
