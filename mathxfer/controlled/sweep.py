@@ -24,6 +24,7 @@ from mathxfer.study.record import StudyRecord
 
 NON_MATH = ("other", "non")
 RAZOR_R2 = 0.96  # RL's Razor: forward KL predicts forgetting on its toy setting (ParityMNIST)
+FORGETS = 2.0  # points of non-math gain lost before the note calls a point forgetting (micro's sd is 0.2-2)
 
 
 def points(record: StudyRecord) -> pd.DataFrame:
@@ -69,23 +70,25 @@ def on_frontier(same_arm: pd.DataFrame, math: float, nonmath: float) -> bool:
 
 
 class Dominance(NamedTuple):
-    sft_point: str  # "arm at lr"
-    beaten_by: str | None  # the RL point that beats it on both axes ("arm at lr"), None: none does
-    reachable: bool  # some RL point reaches at least its math gain
+    point: str  # a frontier point of the method compared ("arm at lr")
+    beaten_by: str | None  # the other method's point that beats it on both axes ("arm at lr"), None: none does
+    reachable: bool  # some point of the other method reaches at least its math gain
 
 
 def _name(row: pd.Series | tuple) -> str:
     return f"{row.arm} at {row.learning_rate:.0e}"
 
 
-def dominance(summ: pd.DataFrame) -> list[Dominance]:
-    """For each SFT frontier point: the RL point (any RL arm, any rate) that beats it, if one does."""
-    rl = summ[summ["kind"] == "RL"]
+def dominance(summ: pd.DataFrame, kind: str = "SFT", by: str = "RL") -> list[Dominance]:
+    """For each frontier point of the ``kind`` arms: the point of a ``by`` arm (any arm, any rate) that beats
+    it, the one keeping the most when several do."""
+    others = summ[summ["kind"] == by]
     out = []
-    for p in summ[(summ["kind"] == "SFT") & summ["frontier"]].itertuples():
-        winners = [q for q in rl.itertuples() if beats((q.math, q.nonmath), (p.math, p.nonmath))]
+    for p in summ[(summ["kind"] == kind) & summ["frontier"]].itertuples():
+        winners = [q for q in others.itertuples() if beats((q.math, q.nonmath), (p.math, p.nonmath))]
         best = max(winners, key=lambda q: q.nonmath, default=None)
-        out.append(Dominance(_name(p), _name(best) if best is not None else None, bool((rl["math"] >= p.math).any())))
+        out.append(Dominance(_name(p), _name(best) if best is not None else None,
+                             bool((others["math"] >= p.math).any())))
     return out
 
 
@@ -192,25 +195,32 @@ def note(record: StudyRecord) -> Markdown:
     forgetting, beside the paper's and RL's Razor's claims."""
     pts = points(record)
     summ = summary(pts)
-    dom = dominance(summ)
-    beaten = [d for d in dom if d.beaten_by]
     lines = []
-    if not dom or summ[summ["kind"] == "RL"].empty:
+    if summ[summ["kind"] == "SFT"].empty or summ[summ["kind"] == "RL"].empty:
         lines.append("The sweep has no SFT or no RL arm, so the methods cannot be compared.")
-    else:
-        answer = ("**yes**: every" if len(beaten) == len(dom) else "**no**: not every" if beaten else "**no**: no")
-        lines.append(f"Does RL dominate SFT at matched gain here? {answer} SFT frontier point is beaten on both "
-                     f"axes by an RL point ({len(beaten)} of {len(dom)}).")
-        for d in dom:
-            lines.append(f"- {d.sft_point}: " + (f"beaten by {d.beaten_by}" if d.beaten_by else
-                                                  "no RL point beats it" + ("" if d.reachable else
-                                                                            " (no RL point reaches its math gain)")))
+    for kind, by, question in (("SFT", "RL", "Does RL dominate SFT at matched gain here?"),
+                               ("RL", "SFT", "And the other way round: does SFT dominate RL?")):
+        dom = dominance(summ, kind, by)
+        if not dom or summ[summ["kind"] == by].empty:
+            continue
+        beaten = [d for d in dom if d.beaten_by]
+        answer = "**yes**: every" if len(beaten) == len(dom) else "**no**: not every" if beaten else "**no**: no"
+        lines.append(f"{question} {answer} {kind} frontier point is beaten on both axes by an {by} point "
+                     f"({len(beaten)} of {len(dom)}; means over seeds, no test of significance).")
+        lines += [f"- {d.point}: " + (f"beaten by {d.beaten_by}" if d.beaten_by else f"no {by} point beats it"
+                                      + ("" if d.reachable else f" (no {by} point reaches its math gain)"))
+                  for d in dom]
+        lines.append("")
+    forgot = summ[summ["nonmath"] < -FORGETS]
+    lines.append(f"Points that forget (a non-math gain below -{FORGETS:g} points): " + (
+        ", ".join(f"{_name(r)} ({r.nonmath:+.1f})" for r in forgot.itertuples()) if len(forgot) else "none")
+                 + f"; every other point keeps its non-math skills within {FORGETS:g} points.\n")
     fit = kl_fit(pts)
     if fit is None:
-        lines.append("\nNo line of forgetting against KL(base || tuned) can be fitted here: fewer than 3 runs have a "
+        lines.append("No line of forgetting against KL(base || tuned) can be fitted here: fewer than 3 runs have a "
                      "KL, or every run has the same KL or the same forgetting.")
     else:
-        lines.append(f"\nForgetting against KL(base || tuned) over {fit.n} runs: {fit.slope:+.1f} points per nat, "
+        lines.append(f"Forgetting against KL(base || tuned) over {fit.n} runs: {fit.slope:+.1f} points per nat, "
                      f"R² = **{fit.r2:.2f}** (RL's Razor: R² about {RAZOR_R2} on its toy setting).")
     seeds = sorted(set(summ["seeds"]))
     lines.append(f"\nThe points have {' or '.join(map(str, seeds))} seed(s) each (the table says which); a point "

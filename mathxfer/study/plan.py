@@ -76,8 +76,8 @@ class PlannedRun:
         """Relative CPU cost, for scheduling longest first. Generation dominates: GRPO (and on-policy SFT
         re-sampled as it trains, on GRPO's sampling) generates every completion token by token, one-shot
         on-policy SFT samples its data set first (unless ``sampled``: another run drew it), off-policy SFT
-        and off-policy RL (the teacher writes its completions) only train. Calibrated on the micro study (GRPO 380-450 s, on-policy SFT
-        150-190 s of which sampling about 120, off-policy SFT 30-60 s)."""
+        and off-policy RL (the teacher writes its completions) only train. Calibrated on the micro study
+        (GRPO 380-450 s, on-policy SFT 150-190 s of which sampling about 120, off-policy SFT 30-60 s)."""
         f = self.fields
         steps = f["max_steps"] if (f.get("max_steps") or 0) > 0 else 200  # -1: epochs decide (paper SFT)
         batch = f.get("per_device_train_batch_size", 8) * f.get("gradient_accumulation_steps", 1)

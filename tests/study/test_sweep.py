@@ -44,7 +44,9 @@ def test_the_frontier_keeps_the_points_nothing_of_its_arm_beats():
 def test_dominance_names_the_rl_point_that_beats_each_sft_frontier_point(rl, beaten):
     summ = summary_of([("sft", "SFT", 1e-4, 2, -1), ("sft", "SFT", 3e-4, 8, -10),
                        *(("grpo", "RL", 1e-4, m, n) for m, n in rl)])
-    assert {d.sft_point: d.beaten_by for d in sweep.dominance(summ)} == beaten
+    assert {d.point: d.beaten_by for d in sweep.dominance(summ)} == beaten
+    reverse = {d.point: d.beaten_by for d in sweep.dominance(summ, "RL", "SFT")}
+    assert set(reverse) == {"grpo at 1e-04"}  # the other way round: the RL frontier against every SFT point
 
 
 def test_the_kl_fit_recovers_a_line_and_says_when_it_cannot():
