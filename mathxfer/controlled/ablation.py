@@ -85,7 +85,6 @@ def table4(record: StudyRecord) -> pd.DataFrame:
     ti = transfer_summary(record, "pooled")
     paper = paper_table4()
     settings = arm_settings(record)
-    how = {run.arm: sampled(run.recipe) for run in record.select("main")}
 
     def ours(arm: str) -> dict[str, str]:
         row = {g: mean_sd(acc[(acc["arm"] == arm) & (acc["name"] == g)]["accuracy"]).lstrip("+") for g in GROUPS}
@@ -101,8 +100,7 @@ def table4(record: StudyRecord) -> pd.DataFrame:
             ("base", f"paper: {PAPER_BASE}", theirs(PAPER_BASE))]
     for s in SETTINGS:
         arms = [a for a in record.arms if settings.get(a) == s.name]
-        rows += [(s.name, f"ours: {a}{', ' + how[a] if how.get(a) else ''} "
-                          f"({len(acc[acc['arm'] == a]['seed'].unique())} seeds)", ours(a)) for a in arms]
+        rows += [(s.name, f"ours: {a} ({len(acc[acc['arm'] == a]['seed'].unique())} seeds)", ours(a)) for a in arms]
         if not arms:  # the note says why
             rows.append((s.name, "ours: not run", dict.fromkeys(_COLUMNS, "")))
         rows.append((s.name, f"paper: {PAPER_BASE}", theirs(s.name)))
@@ -121,7 +119,9 @@ def note(record: StudyRecord) -> Markdown:
     on = [a for s in SETTINGS if s.on_policy for a in by_row[s.name]]
     off = [a for s in SETTINGS if not s.on_policy for a in by_row[s.name]]
     paper = paper_table4()
-    lines = [f"- **{a}** ({settings[a]}): math {mean_sd(group_gain(g, a, 'math'))}, other "
+    how = {run.arm: sampled(run.recipe) for run in record.select("main")}  # said here: the table's labels stay short
+    lines = [f"- **{a}** ({settings[a]}{', ' + how[a] if how.get(a) else ''}): math "
+             f"{mean_sd(group_gain(g, a, 'math'))}, other "
              f"{mean_sd(group_gain(g, a, 'other'))}, non-reasoning {mean_sd(group_gain(g, a, 'non'))} points"
              for a in record.arms if a in settings]
     claims = []
@@ -135,7 +135,6 @@ def note(record: StudyRecord) -> Markdown:
             gap = group_gain(g, a, "non").mean() - group_gain(g, b, "non").mean()
             claims.append((f"{a} ({settings[a]}) keeps non-reasoning better than {b} ({settings[b]}), on the "
                            "same teacher's data", gap > 0, gains_apart(record, g, a, b, "non")))
-    how = {run.arm: sampled(run.recipe) for run in record.select("main")}
     beyond = []  # not the paper's claims (it runs one on-policy SFT): whether they hold, not whether they agree
     for a in by_row["On-policy SFT"]:  # the policy's current samples against the base's, once
         for b in by_row["On-policy SFT"]:

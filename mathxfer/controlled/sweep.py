@@ -121,7 +121,7 @@ def _color(arms: list[str]) -> alt.Color:
 
 def frontier_chart(summ: pd.DataFrame) -> alt.LayerChart:
     """Math gain (x) against non-math gain (y), one point per (arm, rate) with sd bars over seeds, each
-    arm's frontier joined by a line; circles SFT, triangles RL."""
+    arm's frontier joined by a line; circles SFT, triangles RL, larger marks for larger rates."""
     arms = list(dict.fromkeys(summ["arm"]))
     data = summ.assign(lr=summ["learning_rate"].map(lambda v: f"{v:.0e}"),
                        x_lo=summ["math"] - summ["math_sd"], x_hi=summ["math"] + summ["math_sd"],
@@ -129,20 +129,20 @@ def frontier_chart(summ: pd.DataFrame) -> alt.LayerChart:
     x = alt.X("math:Q", title="math gain over the base (points)")
     y = alt.Y("nonmath:Q", title="non-math gain (points; 0 = nothing forgotten)")
     base = alt.Chart(data)
-    dots = base.mark_point(filled=True, size=80).encode(
+    rates = [f"{v:.0e}" for v in sorted(set(summ["learning_rate"]))]
+    dots = base.mark_point(filled=True, opacity=0.85).encode(
         x=x, y=y, color=_color(arms), shape=alt.Shape("kind:N", title="method",
                                                       scale=alt.Scale(domain=["SFT", "RL"],
                                                                       range=["circle", "triangle-up"])),
+        size=alt.Size("lr:O", title="learning rate", sort=rates, scale=alt.Scale(domain=rates, range=[30, 300])),
         tooltip=["arm:N", "lr:N", alt.Tooltip("math:Q", format="+.1f"), alt.Tooltip("nonmath:Q", format="+.1f"),
                  "seeds:Q", "frontier:N"])
     xbars = base.mark_rule(opacity=0.5).encode(x="x_lo:Q", x2="x_hi:Q", y="nonmath:Q", color=_color(arms))
     ybars = base.mark_rule(opacity=0.5).encode(x="math:Q", y="y_lo:Q", y2="y_hi:Q", color=_color(arms))
     line = alt.Chart(data[data["frontier"]]).mark_line(strokeDash=[4, 2]).encode(
         x="math:Q", y="nonmath:Q", color=_color(arms), order="math:Q")
-    labels = base.mark_text(dx=8, dy=-8, fontSize=10).encode(x="math:Q", y="nonmath:Q", text="lr:N",
-                                                             color=_color(arms))
     zero = alt.Chart().mark_rule(color="black", strokeWidth=0.6).encode(y=alt.datum(0))
-    return alt.layer(zero, xbars, ybars, line, dots, labels).properties(
+    return alt.layer(zero, xbars, ybars, line, dots).properties(
         width=420, height=300, title="Each method at several learning rates (mean ± sd over seeds)")
 
 
