@@ -71,26 +71,25 @@ def micro_study(tmp_path_factory):
     yield record, root
 
 
-@pytest.fixture(scope="session")
-def micro_ablation(micro_study):
-    """The ablation study at toy size, in the micro study's folder (its base and results store)."""
+def _beside_micro(micro_study, fields: dict, name: str):
+    """A study at toy size in the micro study's folder (its base and results store), sharing its runs."""
     _, root = micro_study
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MATHXFER_RESULTS", str(root / "results"))
         mp.setenv("OMP_NUM_THREADS", "1")
-        record = _run(root, {**ABLATION, "base_model": str(root / "base")}, "ablation")
-    yield record, root
+        return _run(root, {**fields, "base_model": str(root / "base")}, name), root
+
+
+@pytest.fixture(scope="session")
+def micro_ablation(micro_study):
+    """The ablation study at toy size, beside the micro study."""
+    return _beside_micro(micro_study, ABLATION, "ablation")
 
 
 @pytest.fixture(scope="session")
 def micro_sweep(micro_study):
-    """The sweep study at toy size, in the micro study's folder (its base and results store)."""
-    _, root = micro_study
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MATHXFER_RESULTS", str(root / "results"))
-        mp.setenv("OMP_NUM_THREADS", "1")
-        record = _run(root, {**SWEEP, "base_model": str(root / "base")}, "sweep")
-    yield record, root
+    """The sweep study at toy size, beside the micro study."""
+    return _beside_micro(micro_study, SWEEP, "sweep")
 
 
 @contextlib.contextmanager
