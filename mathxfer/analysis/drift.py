@@ -12,6 +12,7 @@ sampling the tokens' log-ratio; the mean over answers is in nats per answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -54,11 +55,12 @@ def base_answers(base: ModelRef, prompts: Sequence[str], max_new_tokens: int = M
     return answers
 
 
-def forward_kl(base: ModelRef, tuned: ModelRef, prompts: Sequence[str], answers: Sequence[str]) -> float:
-    """Mean over the base's ``answers`` of the summed per-token KL(base || tuned), in nats per answer."""
-    from mathxfer.models import load_model, load_tokenizer
+def forward_kl(base: ModelRef, tuned: ModelRef, tokenizer: Any, prompts: Sequence[str],
+               answers: Sequence[str]) -> float:
+    """Mean over the base's ``answers`` of the summed per-token KL(base || tuned), in nats per answer;
+    ``tokenizer`` is the base's (both models share it)."""
+    from mathxfer.models import load_model
 
-    tokenizer = load_tokenizer(base.path, gguf_file=base.gguf_file)
     scores = score_responses(  # first model: the one whose answers are scored, so kl_full is KL(base || tuned)
         lambda: load_model(base.path, gguf_file=base.gguf_file),
         lambda: load_model(tuned.path, gguf_file=tuned.gguf_file),

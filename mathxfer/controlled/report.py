@@ -9,8 +9,13 @@ from mathxfer.controlled.tables import gains, paper_group_gains, paper_models
 from mathxfer.study.record import StudyRecord
 
 
+def format_mean_sd(mean: float, sd: float, n: int) -> str:
+    """A mean over ``n`` seeds with its sd, the sd left out for one seed: "+8.3 ± 0.8", "+9.5"."""
+    return f"{mean:+.1f} ± {sd:.1f}" if n > 1 else f"{mean:+.1f}"
+
+
 def mean_sd(values: pd.Series) -> str:
-    return f"{values.mean():+.1f} ± {values.std():.1f}" if len(values) > 1 else f"{values.mean():+.1f}"
+    return format_mean_sd(values.mean(), values.std(), len(values))
 
 
 def group_gain(g: pd.DataFrame, arm: str, group: str) -> pd.Series:

@@ -19,7 +19,9 @@ import pandas as pd
 from IPython.display import Markdown
 
 from mathxfer.controlled.charts import ARM_COLORS
+from mathxfer.controlled.report import format_mean_sd
 from mathxfer.controlled.tables import gains
+from mathxfer.study.plan import lr_label
 from mathxfer.study.record import StudyRecord
 
 NON_MATH = ("other", "non")
@@ -76,7 +78,7 @@ class Dominance(NamedTuple):
 
 
 def _name(row: pd.Series | tuple) -> str:
-    return f"{row.arm} at {row.learning_rate:.0e}"
+    return f"{row.arm} at {lr_label(row.learning_rate)}"
 
 
 def dominance(summ: pd.DataFrame, kind: str = "SFT", by: str = "RL") -> list[Dominance]:
@@ -123,13 +125,13 @@ def frontier_chart(summ: pd.DataFrame) -> alt.LayerChart:
     """Math gain (x) against non-math gain (y), one point per (arm, rate) with sd bars over seeds, each
     arm's frontier joined by a line; circles SFT, triangles RL, larger marks for larger rates."""
     arms = list(dict.fromkeys(summ["arm"]))
-    data = summ.assign(lr=summ["learning_rate"].map(lambda v: f"{v:.0e}"),
+    data = summ.assign(lr=summ["learning_rate"].map(lr_label),
                        x_lo=summ["math"] - summ["math_sd"], x_hi=summ["math"] + summ["math_sd"],
                        y_lo=summ["nonmath"] - summ["nonmath_sd"], y_hi=summ["nonmath"] + summ["nonmath_sd"])
     x = alt.X("math:Q", title="math gain over the base (points)")
     y = alt.Y("nonmath:Q", title="non-math gain (points; 0 = nothing forgotten)")
     base = alt.Chart(data)
-    rates = [f"{v:.0e}" for v in sorted(set(summ["learning_rate"]))]
+    rates = [lr_label(v) for v in sorted(set(summ["learning_rate"]))]
     dots = base.mark_point(filled=True, opacity=0.85).encode(
         x=x, y=y, color=_color(arms), shape=alt.Shape("kind:N", title="method",
                                                       scale=alt.Scale(domain=["SFT", "RL"],
@@ -152,7 +154,7 @@ def kl_chart(pts: pd.DataFrame, fit: Fit | None) -> alt.LayerChart | Markdown:
     if data.empty:
         return Markdown("No run has a KL on the training prompts (the study's `sweep.kl_prompts` is 0).")
     arms = list(dict.fromkeys(data["arm"]))
-    data = data.assign(lr=data["learning_rate"].map(lambda v: f"{v:.0e}"))
+    data = data.assign(lr=data["learning_rate"].map(lr_label))
     dots = alt.Chart(data).mark_point(filled=True, size=60).encode(
         x=alt.X("kl:Q", title="KL(base || tuned) on the math training prompts (nats per answer)"),
         y=alt.Y("forgetting:Q", title="forgetting: minus the non-math gain (points)"), color=_color(arms),
@@ -171,11 +173,10 @@ def kl_chart(pts: pd.DataFrame, fit: Fit | None) -> alt.LayerChart | Markdown:
 
 def point_table(summ: pd.DataFrame) -> pd.DataFrame:
     """The points of the frontier chart as a table."""
-    out = summ.assign(**{"learning rate": summ["learning_rate"].map(lambda v: f"{v:.0e}"),
-                         "math gain": [f"{m:+.1f} ± {s:.1f}" if n > 1 else f"{m:+.1f}"
-                                       for m, s, n in zip(summ["math"], summ["math_sd"], summ["seeds"])],
-                         "non-math gain": [f"{m:+.1f} ± {s:.1f}" if n > 1 else f"{m:+.1f}"
-                                           for m, s, n in zip(summ["nonmath"], summ["nonmath_sd"], summ["seeds"])],
+    out = summ.assign(**{"learning rate": summ["learning_rate"].map(lr_label),
+                         "math gain": list(map(format_mean_sd, summ["math"], summ["math_sd"], summ["seeds"])),
+                         "non-math gain": list(map(format_mean_sd, summ["nonmath"], summ["nonmath_sd"],
+                                                   summ["seeds"])),
                          "KL (nats)": summ["kl"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
                          "on its frontier": summ["frontier"].map({True: "yes", False: ""})})
     return out.set_index(["arm", "learning rate"])[["kind", "seeds", "math gain", "non-math gain", "KL (nats)",
@@ -190,10 +191,9 @@ def kl_measure(record: StudyRecord) -> Markdown:
     return Markdown(f"{describe(n)}." if n else "This study measures no KL (its `sweep.kl_prompts` is 0).")
 
 
-def note(record: StudyRecord) -> Markdown:
-    """The chapter's answer, computed: does RL dominate SFT at matched gain, and how well KL predicts
-    forgetting, beside the paper's and RL's Razor's claims."""
-    pts = points(record)
+def note(pts: pd.DataFrame) -> Markdown:
+    """The chapter's answer, computed from ``points``: does RL dominate SFT at matched gain, and how well KL
+    predicts forgetting, beside the paper's and RL's Razor's claims."""
     summ = summary(pts)
     lines = []
     if summ[summ["kind"] == "SFT"].empty or summ[summ["kind"] == "RL"].empty:

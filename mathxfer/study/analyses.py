@@ -238,12 +238,15 @@ def drift_for(record: StudyRecord) -> pd.DataFrame:
     columns = ["arm", "variant", "seed", "kl"]
     if not n:
         return pd.DataFrame(columns=columns)
+    from mathxfer.models import load_tokenizer
+
     base = base_ref(record)
     prompts = micro_training_prompts(n)
     answers = base_answers(base, prompts)
+    tokenizer = load_tokenizer(base.path, gguf_file=base.gguf_file)
     return pd.DataFrame([{"arm": r.arm, "variant": r.variant, "seed": r.seed,
                           "kl": forward_kl(base, ModelRef(r.label, _model_path(r.model_path), r.arm, r.seed, r.kind),
-                                           prompts, answers)} for r in record.runs], columns=columns)
+                                           tokenizer, prompts, answers)} for r in record.runs], columns=columns)
 
 
 def labels(record: StudyRecord) -> list[str]:

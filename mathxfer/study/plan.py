@@ -129,10 +129,15 @@ def plan_study(spec: StudySpec) -> list[PlannedRun]:
     return runs
 
 
-def lr_variant(learning_rate: float) -> str:
-    """The variant name of a run at another learning rate: "lr=1e-04" (every digit kept: 2.5e-4 is lr=0.00025)."""
+def lr_label(learning_rate: float) -> str:
+    """A learning rate as pages and variant names write it: "1e-04", every digit kept (2.5e-4 is 0.00025)."""
     short = f"{learning_rate:.0e}"
-    return f"lr={short}" if float(short) == learning_rate else f"lr={learning_rate:g}"
+    return short if float(short) == learning_rate else f"{learning_rate:g}"
+
+
+def lr_variant(learning_rate: float) -> str:
+    """The variant name of a run at another learning rate: "lr=1e-04"."""
+    return f"lr={lr_label(learning_rate)}"
 
 
 def sample_providers(runs: list[PlannedRun]) -> dict[int, int]:

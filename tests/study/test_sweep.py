@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from mathxfer.controlled import sweep
-from mathxfer.study.plan import lr_variant, plan_study
+from mathxfer.study.plan import lr_label, lr_variant, plan_study
 from mathxfer.study.spec import StudyError, read_study, study_path
 
 
@@ -64,7 +64,7 @@ def test_the_kl_fit_recovers_a_line_and_says_when_it_cannot():
 
 @pytest.mark.parametrize(("lr", "name"), [(1e-4, "lr=1e-04"), (3e-5, "lr=3e-05"), (2.5e-4, "lr=0.00025")])
 def test_a_learning_rate_names_its_variant_without_losing_digits(lr, name):
-    assert lr_variant(lr) == name
+    assert lr_variant(lr) == name and f"lr={lr_label(lr)}" == name
 
 
 def test_the_shipped_sweep_shares_its_main_and_control_runs_with_the_micro_study():
@@ -79,7 +79,7 @@ def test_the_shipped_sweep_shares_its_main_and_control_runs_with_the_micro_study
     assert len({r.output_dir for r in runs}) == len(runs)  # no run planned twice
 
 
-def test_a_sweep_point_at_the_recipes_own_rate_is_that_run(tmp_path):
+def test_a_sweep_point_at_the_recipes_own_rate_is_that_run():
     spec = read_study(profile="micro", name="sweep",
                       overrides={"sweep": {"learning_rates": {"grpo": [1.0e-4, 3.0e-5]}, "seeds": [0]}})
     grpo = [r for r in plan_study(spec) if r.arm == "grpo"]
@@ -130,4 +130,4 @@ def test_the_toy_sweep_puts_every_run_on_the_chart_with_its_kl(micro_sweep, micr
     assert again["kl"].tolist() == pts["kl"].tolist()
     # the toy base solves nothing, so no run can forget: there is no line to fit
     assert (pts["forgetting"] == 0).all() and sweep.kl_fit(pts) is None
-    assert "No line of forgetting against KL(base || tuned) can be fitted here" in sweep.note(record).data
+    assert "No line of forgetting against KL(base || tuned) can be fitted here" in sweep.note(pts).data
